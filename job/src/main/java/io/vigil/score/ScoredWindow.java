@@ -1,0 +1,19 @@
+package io.vigil.score;
+
+/**
+ * A window's score from the autoencoder.
+ *
+ * @param score mean squared reconstruction error over the whole window, in normalized units
+ * @param columnErrors per model column, the mean squared error over the window's steps
+ * @param observed the newest step's values, de-normalized (the units of the input)
+ * @param expected the newest step's reconstruction, de-normalized
+ * @param events input events this score accounts for (see {@code ScoringRequest})
+ */
+public record ScoredWindow(
+        String key,
+        long timestamp,
+        double score,
+        float[] columnErrors,
+        float[] observed,
+        float[] expected,
+        int events) {}

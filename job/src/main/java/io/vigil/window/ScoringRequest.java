@@ -1,0 +1,10 @@
+package io.vigil.window;
+
+/**
+ * One window of a key, ready for the model: {@code window} holds size × columns normalized values,
+ * oldest step first. {@code events} is how many input events this request accounts for (the whole
+ * window for a key's first request, the stride after that), so that scored events can be counted.
+ *
+ * @param timestamp event time of the newest event in the window
+ */
+public record ScoringRequest(String key, long timestamp, float[] window, int events) {}
