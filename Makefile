@@ -1,0 +1,72 @@
+# Vigil: `make demo` runs the job on an embedded default; `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := models/.venv
+PY := $(VENV)/bin/python
+MVN := mvn -B -q
+DEMO_SECONDS ?= 120
+DATASETS ?= ../shared/datasets
+# Flink and ONNX Runtime on Java 17 (the list Flink's own config.yaml passes to its JVMs).
+JAVA_OPENS := --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/java.lang=ALL-UNNAMED \
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED --add-opens=java.base/java.net=ALL-UNNAMED \
+  --add-opens=java.base/java.io=ALL-UNNAMED --add-opens=java.base/java.nio=ALL-UNNAMED \
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED --add-opens=java.base/java.lang.reflect=ALL-UNNAMED \
+  --add-opens=java.base/java.text=ALL-UNNAMED --add-opens=java.base/java.time=ALL-UNNAMED \
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
+  --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
+
+.PHONY: help venv build test test-python test-java demo models bench clean
+
+help:
+	@echo "make demo      run the job on a local Flink (Web UI :8081) with an embedded Kafka broker and live generated events"
+	@echo "               (DEMO_SECONDS=$(DEMO_SECONDS); Ctrl-C stops it early)"
+	@echo "make test      run every test (Python and Java), installing what they need"
+	@echo "make build     build the job jar: job/target/vigil-job-*-flink.jar"
+	@echo "make models    regenerate training data and retrain the committed models (models/README.md)"
+	@echo "make bench     scoring throughput benchmark"
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: models/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -r models/requirements.txt
+	touch $@
+
+build:
+	$(MVN) -DskipTests package
+
+test: test-python test-java
+
+test-python: venv
+	cd models && .venv/bin/python -m pytest -q tests
+
+test-java:
+	$(MVN) verify
+
+# The demo module's class path: the job plus what a cluster would provide, and the embedded broker.
+target/demo.classpath: $(shell find job/src/main deploy/demo/src -type f) pom.xml job/pom.xml deploy/demo/pom.xml
+	mkdir -p target
+	$(MVN) -DskipTests package dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/target/demo.classpath -pl deploy/demo -am
+
+demo: target/demo.classpath
+	java -Xmx2g $(JAVA_OPENS) -cp deploy/demo/target/classes:job/target/classes:$$(cat target/demo.classpath) \
+	  io.vigil.demo.Demo --seconds $(DEMO_SECONDS)
+
+# Training data comes from the project's generator (normal behaviour only), then PyTorch trains and exports.
+models: venv
+	$(MVN) -DskipTests package -pl job
+	mkdir -p build/training
+	java -cp job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar:$$($(MVN) dependency:build-classpath -pl job -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=provided) \
+	  io.vigil.generator.Generator --stream both --anomaly-rate 0 --malformed-rate 0 --seed 7 \
+	  --keys 64 --events 400000 --out build/training
+	cd models && PATH=$(CURDIR)/$(VENV)/bin:$$PATH ./reproduce.sh $(CURDIR)/build/training
+
+bench: target/demo.classpath
+	$(MVN) -DskipTests test-compile -pl job
+	java -Xmx2g $(JAVA_OPENS) -cp job/target/test-classes:job/target/classes:$$(cat target/demo.classpath) io.vigil.bench.ScoringBenchmark
+
+clean:
+	$(MVN) clean
+	rm -rf build target

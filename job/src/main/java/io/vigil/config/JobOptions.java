@@ -1,0 +1,133 @@
+package io.vigil.config;
+
+import static org.apache.flink.configuration.ConfigOptions.key;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+
+/**
+ * Every job parameter, declared once with its type, default and description. {@code --help} prints
+ * them; {@link JobSettings} reads and validates them. Per-stream parameters are templates whose
+ * {@code <name>} is one of the names in {@link #STREAMS}.
+ */
+public final class JobOptions {
+
+    private JobOptions() {}
+
+    // Streams and models.
+    public static final ConfigOption<List<String>> STREAMS = key("streams").stringType().asList().noDefaultValue()
+            .withDescription("Required. Names of the event streams to score, comma separated (for example sensors,transactions). "
+                    + "Each needs stream.NAME.model and stream.NAME.topics (or stream.NAME.topic-pattern).");
+    public static final String STREAM_PREFIX = "stream.";
+    public static final ConfigOption<String> STREAM_MODEL = key("stream.NAME.model").stringType().noDefaultValue()
+            .withDescription("Required. Directory holding the stream's model.onnx and model.json.");
+    public static final ConfigOption<List<String>> STREAM_TOPICS = key("stream.NAME.topics").stringType().asList().noDefaultValue()
+            .withDescription("Kafka topics of the stream, comma separated.");
+    public static final ConfigOption<String> STREAM_TOPIC_PATTERN = key("stream.NAME.topic-pattern").stringType().noDefaultValue()
+            .withDescription("A Java regular expression of topic names, instead of stream.NAME.topics.");
+    public static final ConfigOption<String> STREAM_KEY_PATH = key("stream.NAME.key-path").stringType().noDefaultValue()
+            .withDescription("JSON path of the entity key; overrides the model's 'key'.");
+    public static final ConfigOption<String> STREAM_TIMESTAMP_PATH = key("stream.NAME.timestamp-path").stringType().noDefaultValue()
+            .withDescription("JSON path of the event time; overrides the model's 'timestamp'.");
+
+    // Kafka.
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = key("kafka.bootstrap-servers").stringType().noDefaultValue()
+            .withDescription("Required. Kafka bootstrap servers, host:port[,host:port...].");
+    public static final ConfigOption<String> GROUP_ID = key("kafka.group-id").stringType().defaultValue("vigil")
+            .withDescription("Consumer group id; offsets are committed on checkpoints (for monitoring; state holds the truth).");
+    public static final ConfigOption<StartingOffsets> STARTING_OFFSETS = key("kafka.starting-offsets")
+            .enumType(StartingOffsets.class).defaultValue(StartingOffsets.COMMITTED)
+            .withDescription("Where a fresh start (no checkpoint or savepoint) reads from: committed (the group's committed "
+                    + "offsets, earliest where none), earliest or latest.");
+    public static final ConfigOption<Boolean> BOUNDED = key("kafka.bounded").booleanType().defaultValue(false)
+            .withDescription("Stop at the offsets that are latest when the job starts (replay and backfill); "
+                    + "the job then finishes after scoring them.");
+    public static final ConfigOption<String> PROPERTIES_FILE = key("kafka.properties-file").stringType().noDefaultValue()
+            .withDescription("A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*) for "
+                    + "every consumer and producer; keeps secrets off the command line.");
+    public static final String KAFKA_PROPERTY_PREFIX = "kafka.property.";
+    public static final ConfigOption<String> KAFKA_PROPERTY = key("kafka.property.NAME").stringType().noDefaultValue()
+            .withDescription("Any Kafka client setting, passed through to every consumer and producer "
+                    + "(for example --kafka.property.security.protocol SASL_SSL). Wins over the properties file.");
+
+    // Outputs.
+    public static final ConfigOption<String> ALERTS_TOPIC = key("alerts.topic").stringType().defaultValue("alerts")
+            .withDescription("Topic the alerts are written to (JSON).");
+    public static final ConfigOption<Delivery> ALERTS_DELIVERY = key("alerts.delivery").enumType(Delivery.class)
+            .defaultValue(Delivery.EXACTLY_ONCE)
+            .withDescription("exactly-once: alerts, dead letters and scores are written in Kafka transactions committed on "
+                    + "each checkpoint (read them with isolation.level=read_committed; they appear once per checkpoint "
+                    + "interval). at-least-once: written at once, possibly again after a failure.");
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = key("alerts.transactional-id-prefix").stringType()
+            .defaultValue("vigil")
+            .withDescription("Prefix of the Kafka transactional ids (exactly-once); unique per job on a cluster.");
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = key("alerts.transaction-timeout").durationType()
+            .defaultValue(Duration.ofMinutes(10))
+            .withDescription("Kafka transaction timeout; must exceed the checkpoint interval plus any restart time and "
+                    + "stay below the broker's transaction.max.timeout.ms (15 min by default).");
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC = key("dead-letter.topic").stringType().defaultValue("dead-letters")
+            .withDescription("Topic of records that could not be scored, with the reason and the original bytes.");
+    public static final ConfigOption<String> SCORES_TOPIC = key("scores.topic").stringType().noDefaultValue()
+            .withDescription("If set, every score is also written to this topic (JSON). Off by default.");
+
+    // Parsing, event time, windows.
+    public static final ConfigOption<Integer> MAX_PAYLOAD_BYTES = key("parse.max-payload-bytes").intType().defaultValue(1 << 20)
+            .withDescription("Larger records are dead-lettered as oversized.");
+    public static final ConfigOption<Duration> OUT_OF_ORDERNESS = key("watermark.out-of-orderness").durationType()
+            .defaultValue(Duration.ofSeconds(5))
+            .withDescription("How far event time may go backwards across a source partition; the watermark trails the "
+                    + "largest event time seen by this much.");
+    public static final ConfigOption<Duration> IDLENESS = key("watermark.idleness").durationType().defaultValue(Duration.ofSeconds(30))
+            .withDescription("A partition without events for this long stops holding back the watermark.");
+    public static final ConfigOption<Duration> ALLOWED_LATENESS = key("events.allowed-lateness").durationType()
+            .defaultValue(Duration.ZERO)
+            .withDescription("Extra wait behind the watermark before a key's events are put in order and scored; an event "
+                    + "that arrives later than this is dead-lettered as late.");
+    public static final ConfigOption<Duration> STATE_TTL = key("state.ttl").durationType().defaultValue(Duration.ofDays(7))
+            .withDescription("Per-key state (window, threshold) of a key unseen for this long is dropped; 0 keeps it forever. "
+                    + "Decide before the first savepoint: enabling or disabling TTL later breaks restores.");
+
+    // Batching and scoring.
+    public static final ConfigOption<Integer> BATCH_MAX_ROWS = key("batch.max-rows").intType().defaultValue(256)
+            .withDescription("Largest number of windows, across keys, in one ONNX Runtime run.");
+    public static final ConfigOption<Duration> BATCH_MAX_DELAY = key("batch.max-delay").durationType()
+            .defaultValue(Duration.ofMillis(20))
+            .withDescription("Longest a window waits for its batch to fill (processing time).");
+    public static final ConfigOption<String> ONNX_DEVICE = key("onnx.device").stringType().defaultValue("auto")
+            .withDescription("auto (CUDA when usable, else CPU with one log line), cpu, cuda or cuda:N.");
+    public static final ConfigOption<Integer> ONNX_THREADS = key("onnx.intra-op-threads").intType().defaultValue(1)
+            .withDescription("ONNX Runtime threads per session; slots of a TaskManager share one session and its cores.");
+
+    // Thresholds and alerts.
+    public static final ConfigOption<Double> THRESHOLD_K = key("threshold.k").doubleType().defaultValue(4.0)
+            .withDescription("Alert when ln(score) exceeds the key's mean + k standard deviations.");
+    public static final ConfigOption<Double> THRESHOLD_ALPHA = key("threshold.alpha").doubleType().defaultValue(0.01)
+            .withDescription("Weight of each new score in the key's moving mean and variance once warmed up (0 < alpha <= 1).");
+    public static final ConfigOption<Integer> THRESHOLD_WARMUP = key("threshold.warmup").intType().defaultValue(100)
+            .withDescription("The model's calibration counts as this many scores of a new key, then blends into its own.");
+    public static final ConfigOption<Integer> TOP_FEATURES = key("alerts.top-features").intType().defaultValue(3)
+            .withDescription("How many of the largest-error features an alert lists.");
+
+    // Runtime.
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = key("checkpoint.interval").durationType()
+            .defaultValue(Duration.ofSeconds(10))
+            .withDescription("Checkpoint interval; with exactly-once delivery, alerts become visible once per interval.");
+    public static final String FLINK_PREFIX = "flink.";
+    public static final ConfigOption<String> FLINK_OPTION = key("flink.KEY").stringType().noDefaultValue()
+            .withDescription("Any Flink configuration key for this job (for example --flink.rest.port 8081 when run locally).");
+
+    /** In the order {@code --help} prints them. */
+    public static final List<ConfigOption<?>> ALL = List.of(
+            STREAMS, STREAM_MODEL, STREAM_TOPICS, STREAM_TOPIC_PATTERN, STREAM_KEY_PATH, STREAM_TIMESTAMP_PATH,
+            BOOTSTRAP_SERVERS, GROUP_ID, STARTING_OFFSETS, BOUNDED, PROPERTIES_FILE, KAFKA_PROPERTY,
+            ALERTS_TOPIC, ALERTS_DELIVERY, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, DEAD_LETTER_TOPIC, SCORES_TOPIC,
+            MAX_PAYLOAD_BYTES, OUT_OF_ORDERNESS, IDLENESS, ALLOWED_LATENESS, STATE_TTL,
+            BATCH_MAX_ROWS, BATCH_MAX_DELAY, ONNX_DEVICE, ONNX_THREADS,
+            THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, TOP_FEATURES,
+            CHECKPOINT_INTERVAL, FLINK_OPTION);
+
+    public enum StartingOffsets { COMMITTED, EARLIEST, LATEST }
+
+    public enum Delivery { EXACTLY_ONCE, AT_LEAST_ONCE }
+}

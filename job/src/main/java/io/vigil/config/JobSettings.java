@@ -1,0 +1,322 @@
+package io.vigil.config;
+
+import static io.vigil.config.JobOptions.*;
+
+import io.vigil.config.JobOptions.Delivery;
+import io.vigil.config.JobOptions.StartingOffsets;
+import io.vigil.model.LoadedModel;
+import io.vigil.threshold.ThresholdSettings;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+
+/**
+ * The job's parameters, parsed once from the command line and validated before anything starts:
+ * a bad value, an unknown parameter or an unusable model stops the job with a message that names
+ * the parameter, the value and what is allowed.
+ */
+public record JobSettings(
+        List<StreamSettings> streams,
+        String bootstrapServers,
+        String groupId,
+        StartingOffsets startingOffsets,
+        boolean bounded,
+        Properties kafkaProperties,
+        String alertsTopic,
+        Delivery delivery,
+        String transactionalIdPrefix,
+        Duration transactionTimeout,
+        String deadLetterTopic,
+        String scoresTopic,
+        int maxPayloadBytes,
+        Duration outOfOrderness,
+        Duration idleness,
+        Duration allowedLateness,
+        Duration stateTtl,
+        int batchMaxRows,
+        Duration batchMaxDelay,
+        String onnxDevice,
+        int onnxThreads,
+        ThresholdSettings threshold,
+        Duration checkpointInterval,
+        Map<String, String> flinkConfiguration) {
+
+    private static final List<ConfigOption<?>> STREAM_TEMPLATES =
+            List.of(STREAM_MODEL, STREAM_TOPICS, STREAM_TOPIC_PATTERN, STREAM_KEY_PATH, STREAM_TIMESTAMP_PATH);
+
+    /** Parses {@code --key value} pairs. Throws {@link IllegalArgumentException} naming the first problem. */
+    public static JobSettings fromArgs(String[] args) {
+        return fromMap(parseArgs(args));
+    }
+
+    public static boolean wantsHelp(String[] args) {
+        return args.length == 0 || List.of(args).contains("--help") || List.of(args).contains("-h");
+    }
+
+    static Map<String, String> parseArgs(String[] args) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i];
+            if (!arg.startsWith("--") || arg.length() == 2) {
+                throw new IllegalArgumentException("expected a parameter --name, found '" + arg + "'");
+            }
+            String name = arg.substring(2);
+            String value;
+            int eq = name.indexOf('=');
+            if (eq > 0) {
+                value = name.substring(eq + 1);
+                name = name.substring(0, eq);
+            } else if (i + 1 < args.length && !args[i + 1].startsWith("--")) {
+                value = args[++i];
+            } else {
+                value = "true"; // a bare flag
+            }
+            if (values.put(name, value) != null) {
+                throw new IllegalArgumentException("parameter --" + name + " is given twice");
+            }
+        }
+        return values;
+    }
+
+    public static JobSettings fromMap(Map<String, String> raw) {
+        Configuration conf = new Configuration();
+        raw.forEach(conf::setString);
+        List<String> streamNames = required(conf, STREAMS);
+        rejectUnknown(raw.keySet(), streamNames);
+
+        List<StreamSettings> streams = new ArrayList<>();
+        for (String name : streamNames) {
+            streams.add(stream(conf, name));
+        }
+        Properties kafka = kafkaProperties(raw, conf);
+
+        JobSettings settings = new JobSettings(
+                streams,
+                required(conf, BOOTSTRAP_SERVERS),
+                get(conf, GROUP_ID),
+                enumValue(conf, STARTING_OFFSETS, StartingOffsets.class),
+                get(conf, BOUNDED),
+                kafka,
+                get(conf, ALERTS_TOPIC),
+                enumValue(conf, ALERTS_DELIVERY, Delivery.class),
+                get(conf, TRANSACTIONAL_ID_PREFIX),
+                get(conf, TRANSACTION_TIMEOUT),
+                get(conf, DEAD_LETTER_TOPIC),
+                conf.getOptional(SCORES_TOPIC).orElse(null),
+                get(conf, MAX_PAYLOAD_BYTES),
+                get(conf, OUT_OF_ORDERNESS),
+                get(conf, IDLENESS),
+                get(conf, ALLOWED_LATENESS),
+                get(conf, STATE_TTL),
+                get(conf, BATCH_MAX_ROWS),
+                get(conf, BATCH_MAX_DELAY),
+                get(conf, ONNX_DEVICE),
+                get(conf, ONNX_THREADS),
+                new ThresholdSettings(get(conf, THRESHOLD_K), get(conf, THRESHOLD_ALPHA), get(conf, THRESHOLD_WARMUP),
+                        get(conf, TOP_FEATURES)),
+                get(conf, CHECKPOINT_INTERVAL),
+                flinkConfiguration(raw));
+        settings.validate();
+        return settings;
+    }
+
+    private void validate() {
+        positive(MAX_PAYLOAD_BYTES, maxPayloadBytes);
+        positive(BATCH_MAX_ROWS, batchMaxRows);
+        positive(ONNX_THREADS, onnxThreads);
+        notNegative(OUT_OF_ORDERNESS, outOfOrderness);
+        notNegative(ALLOWED_LATENESS, allowedLateness);
+        notNegative(STATE_TTL, stateTtl);
+        positive(IDLENESS, idleness);
+        positive(BATCH_MAX_DELAY, batchMaxDelay);
+        positive(CHECKPOINT_INTERVAL, checkpointInterval);
+        if (delivery == Delivery.EXACTLY_ONCE && transactionTimeout.compareTo(checkpointInterval) <= 0) {
+            throw new IllegalArgumentException("--" + TRANSACTION_TIMEOUT.key() + " (" + transactionTimeout
+                    + ") must be longer than --" + CHECKPOINT_INTERVAL.key() + " (" + checkpointInterval
+                    + "), or transactions expire before their checkpoint commits them");
+        }
+        if (!onnxDevice.matches("auto|cpu|cuda(:\\d+)?")) {
+            throw invalid(ONNX_DEVICE, onnxDevice, "auto, cpu, cuda or cuda:N");
+        }
+        threshold.validate();
+        Set<String> names = new TreeSet<>();
+        for (StreamSettings stream : streams) {
+            if (!names.add(stream.name())) {
+                throw new IllegalArgumentException("--" + STREAMS.key() + " names stream '" + stream.name() + "' twice");
+            }
+        }
+    }
+
+    private static StreamSettings stream(Configuration conf, String name) {
+        if (!name.matches("[A-Za-z0-9_-]+")) {
+            throw invalid(STREAMS, name, "stream names of letters, digits, '_' and '-'");
+        }
+        String modelDir = conf.getOptional(streamOption(STREAM_MODEL, name)).orElseThrow(
+                () -> new IllegalArgumentException("stream '" + name + "' needs --stream." + name + ".model DIR"));
+        List<String> topics = conf.getOptional(streamListOption(STREAM_TOPICS, name)).orElse(List.of());
+        String pattern = conf.getOptional(streamOption(STREAM_TOPIC_PATTERN, name)).orElse(null);
+        if (topics.isEmpty() == (pattern == null)) {
+            throw new IllegalArgumentException("stream '" + name + "' needs exactly one of --stream." + name
+                    + ".topics and --stream." + name + ".topic-pattern");
+        }
+        if (pattern != null) {
+            try {
+                Pattern.compile(pattern);
+            } catch (PatternSyntaxException e) {
+                throw invalid(streamOption(STREAM_TOPIC_PATTERN, name), pattern, "a Java regular expression (" + e.getDescription() + ")");
+            }
+        }
+        LoadedModel model;
+        try {
+            model = LoadedModel.load(Path.of(modelDir));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--stream." + name + ".model " + modelDir + ": " + e.getMessage(), e);
+        }
+        String keyPath = conf.getOptional(streamOption(STREAM_KEY_PATH, name)).orElse(model.contract().key());
+        String timestampPath = conf.getOptional(streamOption(STREAM_TIMESTAMP_PATH, name)).orElse(model.contract().timestamp());
+        return new StreamSettings(name, model, topics, pattern, keyPath, timestampPath);
+    }
+
+    private static ConfigOption<String> streamOption(ConfigOption<String> template, String name) {
+        return org.apache.flink.configuration.ConfigOptions.key(template.key().replace("NAME", name)).stringType().noDefaultValue();
+    }
+
+    private static ConfigOption<List<String>> streamListOption(ConfigOption<List<String>> template, String name) {
+        return org.apache.flink.configuration.ConfigOptions.key(template.key().replace("NAME", name)).stringType().asList()
+                .noDefaultValue();
+    }
+
+    /** Client settings for every consumer and producer: the properties file, then --kafka.property.* over it. */
+    private static Properties kafkaProperties(Map<String, String> raw, Configuration conf) {
+        Properties properties = new Properties();
+        conf.getOptional(PROPERTIES_FILE).ifPresent(file -> {
+            try (InputStream in = Files.newInputStream(Path.of(file))) {
+                properties.load(in);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("--" + PROPERTIES_FILE.key() + " " + file + ": cannot read: " + e.getMessage(), e);
+            }
+        });
+        raw.forEach((k, v) -> {
+            if (k.startsWith(KAFKA_PROPERTY_PREFIX)) {
+                properties.setProperty(k.substring(KAFKA_PROPERTY_PREFIX.length()), v);
+            }
+        });
+        return properties;
+    }
+
+    private static Map<String, String> flinkConfiguration(Map<String, String> raw) {
+        Map<String, String> flink = new HashMap<>();
+        raw.forEach((k, v) -> {
+            if (k.startsWith(FLINK_PREFIX)) {
+                flink.put(k.substring(FLINK_PREFIX.length()), v);
+            }
+        });
+        return Map.copyOf(flink);
+    }
+
+    /** A misspelt parameter would otherwise be ignored silently and its default used. */
+    private static void rejectUnknown(Set<String> given, List<String> streamNames) {
+        Set<String> known = new TreeSet<>();
+        for (ConfigOption<?> option : ALL) {
+            known.add(option.key());
+        }
+        for (String stream : streamNames) {
+            for (ConfigOption<?> template : STREAM_TEMPLATES) {
+                known.add(template.key().replace("NAME", stream));
+            }
+        }
+        for (String key : given) {
+            boolean passThrough = key.startsWith(KAFKA_PROPERTY_PREFIX) || key.startsWith(FLINK_PREFIX);
+            if (!known.contains(key) && !passThrough) {
+                String hint = key.startsWith(STREAM_PREFIX)
+                        ? " (per-stream parameters need the stream's name in --streams " + streamNames + ")"
+                        : " (--help lists the parameters)";
+                throw new IllegalArgumentException("unknown parameter --" + key + hint);
+            }
+        }
+    }
+
+    private static <T> T required(Configuration conf, ConfigOption<T> option) {
+        T value = get(conf, option);
+        if (value == null || (value instanceof List<?> list && list.isEmpty()) || (value instanceof String s && s.isBlank())) {
+            throw new IllegalArgumentException("missing required parameter --" + option.key() + ": " + describe(option));
+        }
+        return value;
+    }
+
+    private static <T> T get(Configuration conf, ConfigOption<T> option) {
+        try {
+            return conf.get(option);
+        } catch (IllegalArgumentException e) {
+            throw invalid(option, conf.toMap().get(option.key()), expectedKind(option));
+        }
+    }
+
+    /** Accepts the documented lower-case, hyphenated spelling (exactly-once) as well as the enum name. */
+    private static <E extends Enum<E>> E enumValue(Configuration conf, ConfigOption<E> option, Class<E> type) {
+        String given = conf.toMap().get(option.key());
+        if (given == null) {
+            return option.defaultValue();
+        }
+        try {
+            return Enum.valueOf(type, given.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+        } catch (IllegalArgumentException e) {
+            throw invalid(option, given, Help.enumValues(type));
+        }
+    }
+
+    private static String expectedKind(ConfigOption<?> option) {
+        Object example = option.defaultValue();
+        if (example instanceof Duration) {
+            return "a duration such as 500 ms, 10 s or 5 min";
+        } else if (example instanceof Integer) {
+            return "an integer";
+        } else if (example instanceof Double) {
+            return "a number";
+        } else if (example instanceof Boolean) {
+            return "true or false";
+        }
+        return describe(option);
+    }
+
+    private static void positive(ConfigOption<?> option, int value) {
+        if (value <= 0) {
+            throw invalid(option, String.valueOf(value), "an integer > 0");
+        }
+    }
+
+    private static void positive(ConfigOption<?> option, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw invalid(option, value.toString(), "a duration > 0");
+        }
+    }
+
+    private static void notNegative(ConfigOption<?> option, Duration value) {
+        if (value.isNegative()) {
+            throw invalid(option, value.toString(), "a duration >= 0");
+        }
+    }
+
+    static IllegalArgumentException invalid(ConfigOption<?> option, String value, String allowed) {
+        return new IllegalArgumentException("invalid value for --" + option.key() + ": '" + value + "'; allowed: " + allowed);
+    }
+
+    private static String describe(ConfigOption<?> option) {
+        return Help.description(option);
+    }
+}
