@@ -1,0 +1,167 @@
+package io.vigil.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.vigil.DetectionJob;
+import io.vigil.config.JobOptions.Delivery;
+import io.vigil.model.LoadedModel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobSettingsTest {
+
+    @TempDir Path dir;
+    private Path model;
+
+    @BeforeEach
+    void writeModel() throws Exception {
+        model = dir.resolve("model");
+        Files.createDirectories(model);
+        byte[] onnx = "not really onnx; only its hash is checked here".getBytes(StandardCharsets.UTF_8);
+        Files.write(model.resolve("model.onnx"), onnx);
+        Files.writeString(model.resolve("model.json"), contractJson(LoadedModel.sha256(onnx)));
+    }
+
+    static String contractJson(String sha256) {
+        return """
+                {"name": "m", "version": "1", "stream": "s", "kind": "dense",
+                 "onnx": {"file": "model.onnx", "sha256": "%s", "input": "window", "output": "reconstruction", "opset": 17},
+                 "key": "id", "timestamp": "ts",
+                 "features": [{"name": "x", "path": "x", "encoding": "numeric"}],
+                 "columns": ["x"], "window": {"size": 4, "stride": 1},
+                 "normalization": {"mean": [0.0], "std": [1.0]},
+                 "score": {"definition": "mse"},
+                 "calibration": {"samples": 10, "log_mean": -1.0, "log_std": 0.5, "quantiles": {"0.99": 1.0}}}
+                """.formatted(sha256);
+    }
+
+    private List<String> minimal(String... more) {
+        List<String> args = new ArrayList<>(List.of(
+                "--streams", "sensors",
+                "--stream.sensors.model", model.toString(),
+                "--stream.sensors.topics", "in-a,in-b",
+                "--kafka.bootstrap-servers", "localhost:9092"));
+        args.addAll(List.of(more));
+        return args;
+    }
+
+    private static JobSettings parse(List<String> args) {
+        return JobSettings.fromArgs(args.toArray(String[]::new));
+    }
+
+    @Test
+    void minimalParametersGiveDocumentedDefaults() {
+        JobSettings settings = parse(minimal());
+        assertThat(settings.streams()).singleElement().satisfies(s -> {
+            assertThat(s.topics()).containsExactly("in-a", "in-b");
+            assertThat(s.keyPath()).isEqualTo("id");
+            assertThat(s.timestampPath()).isEqualTo("ts");
+        });
+        assertThat(settings.delivery()).isEqualTo(Delivery.EXACTLY_ONCE);
+        assertThat(settings.alertsTopic()).isEqualTo("alerts");
+        assertThat(settings.deadLetterTopic()).isEqualTo("dead-letters");
+        assertThat(settings.scoresTopic()).isNull();
+        assertThat(settings.batchMaxRows()).isEqualTo(256);
+        assertThat(settings.outOfOrderness()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void perStreamKeyAndTimestampPathsOverrideTheModel() {
+        JobSettings settings = parse(minimal("--stream.sensors.key-path", "device.id", "--stream.sensors.timestamp-path", "/time"));
+        assertThat(settings.streams().get(0).keyPath()).isEqualTo("device.id");
+        assertThat(settings.streams().get(0).timestampPath()).isEqualTo("/time");
+    }
+
+    @Test
+    void unknownParameterIsRejectedByName() {
+        assertThatThrownBy(() -> parse(minimal("--threshold.kk", "3")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--threshold.kk");
+        assertThatThrownBy(() -> parse(minimal("--stream.other.model", "x")))
+                .hasMessageContaining("--stream.other.model").hasMessageContaining("--streams");
+    }
+
+    @Test
+    void missingRequiredParameterIsNamed() {
+        List<String> args = minimal();
+        int i = args.indexOf("--kafka.bootstrap-servers");
+        args.remove(i + 1);
+        args.remove(i);
+        assertThatThrownBy(() -> parse(args)).hasMessageContaining("--kafka.bootstrap-servers");
+        assertThatThrownBy(() -> parse(List.of("--kafka.bootstrap-servers", "x"))).hasMessageContaining("--streams");
+    }
+
+    @Test
+    void badValuesNameTheParameterTheValueAndWhatIsAllowed() {
+        assertThatThrownBy(() -> parse(minimal("--batch.max-delay", "soon")))
+                .hasMessageContaining("--batch.max-delay").hasMessageContaining("soon").hasMessageContaining("duration");
+        assertThatThrownBy(() -> parse(minimal("--batch.max-rows", "0")))
+                .hasMessageContaining("--batch.max-rows").hasMessageContaining("> 0");
+        assertThatThrownBy(() -> parse(minimal("--alerts.delivery", "twice")))
+                .hasMessageContaining("twice").hasMessageContaining("exactly-once, at-least-once");
+        assertThatThrownBy(() -> parse(minimal("--onnx.device", "tpu")))
+                .hasMessageContaining("--onnx.device").hasMessageContaining("cuda:N");
+        assertThatThrownBy(() -> parse(minimal("--threshold.k", "-1"))).hasMessageContaining("threshold.k");
+    }
+
+    @Test
+    void deliveryAcceptsTheDocumentedSpelling() {
+        assertThat(parse(minimal("--alerts.delivery", "at-least-once")).delivery()).isEqualTo(Delivery.AT_LEAST_ONCE);
+    }
+
+    @Test
+    void transactionTimeoutMustOutlastTheCheckpointInterval() {
+        assertThatThrownBy(() -> parse(minimal("--checkpoint.interval", "20 min")))
+                .hasMessageContaining("--alerts.transaction-timeout").hasMessageContaining("--checkpoint.interval");
+    }
+
+    @Test
+    void modelWhoseHashDoesNotMatchItsContractIsRejectedAtStart() throws Exception {
+        Files.writeString(model.resolve("model.onnx"), "tampered");
+        assertThatThrownBy(() -> parse(minimal())).hasMessageContaining("sha256").hasMessageContaining("model.onnx");
+    }
+
+    @Test
+    void missingModelFileIsRejectedAtStart() throws Exception {
+        Files.delete(model.resolve("model.onnx"));
+        assertThatThrownBy(() -> parse(minimal())).hasMessageContaining("model file not found");
+    }
+
+    @Test
+    void kafkaPropertiesComeFromTheFileAndParametersWin() throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(file, "security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n");
+        JobSettings settings = parse(minimal("--kafka.properties-file", file.toString(),
+                "--kafka.property.sasl.mechanism", "SCRAM-SHA-512"));
+        assertThat(settings.kafkaProperties().getProperty("security.protocol")).isEqualTo("SASL_SSL");
+        assertThat(settings.kafkaProperties().getProperty("sasl.mechanism")).isEqualTo("SCRAM-SHA-512");
+    }
+
+    @Test
+    void flinkConfigurationForbidsKryoAndGeneratedUidsAndEnablesCheckpoints() {
+        Configuration conf = DetectionJob.flinkConfiguration(parse(minimal("--flink.rest.port", "8089")));
+        assertThat(conf.get(PipelineOptions.GENERIC_TYPES)).isFalse();
+        assertThat(conf.get(PipelineOptions.AUTO_GENERATE_UIDS)).isFalse();
+        assertThat(conf.toMap()).containsEntry("rest.port", "8089").containsKey("execution.checkpointing.interval");
+    }
+
+    @Test
+    void helpListsEveryParameterWithItsDescription() {
+        String help = Help.text();
+        for (ConfigOption<?> option : JobOptions.ALL) {
+            assertThat(help).contains("--" + option.key());
+            assertThat(help).contains(Help.description(option));
+        }
+        assertThat(help).contains("(default: exactly-once; one of exactly-once, at-least-once)");
+    }
+}
