@@ -1,0 +1,100 @@
+package io.vigil.alert;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Writes an {@link Alert} as one JSON object, the alerts topic's format:
+ *
+ * <pre>{@code
+ * {"alert_id":"…","stream":"sensors","key":"pump-17","event_time":"2026-11-22T10:00:00.123Z",
+ *  "score":1.234,"threshold":0.456,"severity":43,"model":{"name":"…","version":"…"},
+ *  "top_features":[{"feature":"temperature","observed":71.2,"expected":60.1,"error":12.3}]}
+ * }</pre>
+ *
+ * Not thread-safe: one instance per operator instance, as {@link #kafkaSchema} does.
+ */
+public final class AlertJson {
+
+    /** ISO-8601 UTC with exactly three fraction digits, so every timestamp has the same shape. */
+    static final DateTimeFormatter EVENT_TIME =
+            DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
+    private final ObjectMapper mapper = new ObjectMapper();
+
+    public byte[] toJson(Alert alert) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+        try (JsonGenerator json = mapper.createGenerator(bytes)) {
+            json.writeStartObject();
+            json.writeStringField("alert_id", alert.alertId());
+            json.writeStringField("stream", alert.stream());
+            json.writeStringField("key", alert.key());
+            json.writeStringField("event_time", EVENT_TIME.format(Instant.ofEpochMilli(alert.eventTime())));
+            json.writeNumberField("score", alert.score());
+            json.writeNumberField("threshold", alert.threshold());
+            json.writeNumberField("severity", alert.severity());
+            json.writeObjectFieldStart("model");
+            json.writeStringField("name", alert.model());
+            json.writeStringField("version", alert.modelVersion());
+            json.writeEndObject();
+            json.writeArrayFieldStart("top_features");
+            for (FeatureContribution feature : alert.topFeatures()) {
+                json.writeStartObject();
+                json.writeStringField("feature", feature.feature());
+                // The values come from float32 model tensors: written at float precision, 71.2
+                // reads 71.2 and not 71.19999694824219.
+                json.writeNumberField("observed", (float) feature.observed());
+                json.writeNumberField("expected", (float) feature.expected());
+                json.writeNumberField("error", (float) feature.error());
+                json.writeEndObject();
+            }
+            json.writeEndArray();
+            json.writeEndObject();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write alert " + alert.alertId() + " as JSON", e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Kafka records for {@code topic}: the entity key is the record key, so the default partitioner
+     * puts all alerts of a key in one partition, in order; the record timestamp is the event time.
+     */
+    public static KafkaRecordSerializationSchema<Alert> kafkaSchema(String topic) {
+        return new KafkaSchema(topic);
+    }
+
+    private static final class KafkaSchema implements KafkaRecordSerializationSchema<Alert> {
+        private static final long serialVersionUID = 1L;
+
+        private final String topic;
+        private transient AlertJson json;
+
+        KafkaSchema(String topic) {
+            this.topic = topic;
+        }
+
+        @Override
+        public ProducerRecord<byte[], byte[]> serialize(Alert alert, KafkaSinkContext context, Long timestamp) {
+            if (json == null) {
+                json = new AlertJson();
+            }
+            return new ProducerRecord<>(topic, null, kafkaTimestamp(alert.eventTime()),
+                    alert.key().getBytes(StandardCharsets.UTF_8), json.toJson(alert));
+        }
+    }
+
+    /** Kafka rejects negative timestamps; an event before 1970 gets the producer's clock instead. */
+    static Long kafkaTimestamp(long eventTime) {
+        return eventTime >= 0 ? eventTime : null;
+    }
+}

@@ -1,0 +1,330 @@
+package io.vigil.threshold;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vigil.alert.Alert;
+import io.vigil.alert.FeatureContribution;
+import io.vigil.model.ModelContract;
+import io.vigil.score.ScoredWindow;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.ProcessFunctionTestHarnesses;
+import org.junit.jupiter.api.Test;
+
+class AdaptiveThresholdTest {
+
+    static final ModelContract CONTRACT = loadContract();
+
+    /** Calibration of the test model: ln(score) ~ N(ln 0.3, 0.4²). */
+    static final ThresholdState SEED = ThresholdState.seed(CONTRACT.calibration());
+    static final double SEED_MEAN = SEED.mean();
+    static final double SEED_VARIANCE = SEED.variance();
+    /** With k = 4: exp(ln 0.3 + 4·0.4) ≈ 1.486. */
+    static final double SEED_THRESHOLD = 0.3 * Math.exp(1.6);
+
+    static final ThresholdSettings DEFAULTS = ThresholdSettings.defaults();
+
+    private static final float[] ERRORS = {0.1f, 5.0f, 0.5f, 2.0f, 0.05f};
+    private static final float[] OBSERVED = {71.2f, 1.5f, 0.9f, 0.5f, -0.8f};
+    private static final float[] EXPECTED = {60.1f, 1.2f, 0.4f, 0.45f, -0.85f};
+
+    static ModelContract loadContract() {
+        try {
+            return ModelContract.load(Path.of(AdaptiveThresholdTest.class.getResource("/threshold/model.json").toURI()).getParent());
+        } catch (URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ScoredWindow window(String key, long timestamp, double score) {
+        return new ScoredWindow(key, timestamp, score, ERRORS.clone(), OBSERVED.clone(), EXPECTED.clone(), 1);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness(ThresholdSettings settings)
+            throws Exception {
+        return ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                new AdaptiveThreshold("sensors", CONTRACT, settings), ScoredWindow::key, Types.STRING);
+    }
+
+    static void process(KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness,
+            String key, long timestamp, double score) throws Exception {
+        harness.processElement(new StreamRecord<>(window(key, timestamp, score), timestamp));
+    }
+
+    static ThresholdState stateOf(KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness,
+            String key, Duration ttl) throws Exception {
+        harness.getOperator().setCurrentKey(key);
+        return harness.getOperator().getKeyedStateStore().getState(AdaptiveThreshold.stateDescriptor(ttl)).value();
+    }
+
+    static ThresholdState stateOf(KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness,
+            String key) throws Exception {
+        return stateOf(harness, key, null);
+    }
+
+    static List<ScoreRecord> scores(KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness) {
+        return harness.getSideOutput(AdaptiveThreshold.SCORES).stream().map(StreamRecord::getValue).toList();
+    }
+
+    @Test
+    void firstScoreAboveCalibrationThresholdAlerts() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1_000, 2.0);
+
+        List<Alert> alerts = harness.extractOutputValues();
+        assertEquals(1, alerts.size());
+        assertEquals(SEED_THRESHOLD, alerts.get(0).threshold(), 1e-12);
+    }
+
+    @Test
+    void firstScoreBelowCalibrationThresholdDoesNotAlertAndIsLearned() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1_000, 1.0);
+
+        assertTrue(harness.extractOutputValues().isEmpty());
+        ThresholdState expected = SEED.learn(0.0, 0.01, 100);
+        assertEquals(expected, stateOf(harness, "pump-17"));
+        assertEquals(1, stateOf(harness, "pump-17").count());
+    }
+
+    @Test
+    void warmUpMovesThresholdDownTowardKeysOwnLowerLevel() throws Exception {
+        // warmup 10: the calibration weighs as 10 scores; alpha takes over only after 90 own scores.
+        var harness = harness(new ThresholdSettings(4.0, 0.01, 10, 3));
+        double x = Math.log(0.03);
+        for (int i = 0; i < 90; i++) {
+            process(harness, "quiet", i, 0.03);
+        }
+
+        // An exact pooled mean and variance of 10 calibration pseudo-scores and 90 own scores.
+        ThresholdState state = stateOf(harness, "quiet");
+        assertEquals(90, state.count());
+        assertEquals(0.1 * SEED_MEAN + 0.9 * x, state.mean(), 1e-9);
+        assertEquals(0.1 * SEED_VARIANCE + 0.09 * (x - SEED_MEAN) * (x - SEED_MEAN), state.variance(), 1e-9);
+
+        // 1.0 is normal for a new key (threshold 1.49) but not for this quiet one (threshold 0.63).
+        process(harness, "quiet", 100, 1.0);
+        process(harness, "new", 100, 1.0);
+        List<Alert> alerts = harness.extractOutputValues();
+        assertEquals(1, alerts.size());
+        assertEquals("quiet", alerts.get(0).key());
+        assertEquals(Math.exp(state.logThreshold(4.0)), alerts.get(0).threshold(), 1e-12);
+    }
+
+    @Test
+    void warmUpMovesThresholdUpTowardKeysOwnHigherLevel() throws Exception {
+        var harness = harness(new ThresholdSettings(4.0, 0.01, 10, 3));
+        for (int i = 0; i < 90; i++) {
+            process(harness, "noisy", i, 1.0);
+        }
+        assertTrue(harness.extractOutputValues().isEmpty(), "scores at the key's own level never alert");
+
+        ThresholdState state = stateOf(harness, "noisy");
+        assertEquals(0.1 * SEED_MEAN, state.mean(), 1e-9);
+        assertEquals(0.1 * SEED_VARIANCE + 0.09 * SEED_MEAN * SEED_MEAN, state.variance(), 1e-9);
+
+        // 2.0 alerts on a new key (threshold 1.49) but is within this noisy key's range (threshold 4.1).
+        process(harness, "noisy", 100, 2.0);
+        process(harness, "new", 100, 2.0);
+        List<Alert> alerts = harness.extractOutputValues();
+        assertEquals(1, alerts.size());
+        assertEquals("new", alerts.get(0).key());
+    }
+
+    @Test
+    void alertCarriesThresholdSeverityModelAndTopFeatures() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1_763_805_600_123L, 3.0);
+
+        Alert alert = harness.extractOutputValues().get(0);
+        assertEquals("sensors", alert.stream());
+        assertEquals("pump-17", alert.key());
+        assertEquals(1_763_805_600_123L, alert.eventTime());
+        assertEquals(3.0, alert.score());
+        assertEquals(SEED_THRESHOLD, alert.threshold(), 1e-12);
+        // round(100·log10(3 / 1.486)) = round(30.5) = 31
+        assertEquals(31, alert.severity());
+        assertEquals("sensor-autoencoder", alert.model());
+        assertEquals("1.0.0", alert.modelVersion());
+        // errors: temperature 0.1, pressure 5.0, vibration 0.5, hour:sin 2.0, hour:cos 0.05
+        assertArrayEquals(new FeatureContribution[] {
+                    new FeatureContribution("pressure", 1.5f, 1.2f, 5.0f),
+                    new FeatureContribution("hour:sin", 0.5f, 0.45f, 2.0f),
+                    new FeatureContribution("vibration", 0.9f, 0.4f, 0.5f)},
+                alert.topFeatures());
+    }
+
+    @Test
+    void topFeaturesCountFollowsSettings() throws Exception {
+        var harness = harness(new ThresholdSettings(4.0, 0.01, 100, 1));
+        process(harness, "pump-17", 1_000, 3.0);
+
+        FeatureContribution[] top = harness.extractOutputValues().get(0).topFeatures();
+        assertEquals(1, top.length);
+        assertEquals("pressure", top[0].feature());
+    }
+
+    @Test
+    void severityIsClampedBetween1And100() {
+        assertEquals(1, AdaptiveThreshold.severity(1.0001, 1.0));
+        assertEquals(30, AdaptiveThreshold.severity(2.0, 1.0));
+        assertEquals(100, AdaptiveThreshold.severity(10.0, 1.0));
+        assertEquals(100, AdaptiveThreshold.severity(1e6, 1.0));
+        assertEquals(100, AdaptiveThreshold.severity(Double.POSITIVE_INFINITY, 1.0));
+    }
+
+    @Test
+    void alertIdIsDeterministicAcrossRuns() throws Exception {
+        String first = alertIdOfOneRun(1_000);
+        String second = alertIdOfOneRun(1_000);
+
+        assertEquals(first, second);
+        byte[] digest = MessageDigest.getInstance("SHA-256")
+                .digest("sensors|pump-17|1000|sensor-autoencoder|1.0.0".getBytes(StandardCharsets.UTF_8));
+        assertEquals(HexFormat.of().formatHex(Arrays.copyOf(digest, 16)), first);
+        assertEquals(32, first.length());
+        assertNotEquals(first, alertIdOfOneRun(1_001));
+    }
+
+    private static String alertIdOfOneRun(long eventTime) throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", eventTime, 50.0);
+        String id = harness.extractOutputValues().get(0).alertId();
+        harness.close();
+        return id;
+    }
+
+    @Test
+    void alertingScoresDoNotMoveTheBaseline() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1, 0.3);
+        ThresholdState before = stateOf(harness, "pump-17");
+
+        for (int i = 2; i < 50; i++) {
+            process(harness, "pump-17", i, 100.0);
+        }
+
+        assertEquals(48, harness.extractOutputValues().size(), "a key that stays anomalous keeps alerting");
+        assertEquals(before, stateOf(harness, "pump-17"));
+    }
+
+    @Test
+    void keysAreIndependent() throws Exception {
+        var harness = harness(new ThresholdSettings(4.0, 0.01, 10, 3));
+        for (int i = 0; i < 90; i++) {
+            process(harness, "quiet", i, 0.03);
+        }
+        process(harness, "other", 100, 0.3);
+
+        assertEquals(SEED.learn(Math.log(0.3), 0.01, 10),
+                stateOf(harness, "other"));
+        assertEquals(90, stateOf(harness, "quiet").count());
+        assertNull(stateOf(harness, "never-seen"));
+    }
+
+    @Test
+    void snapshotAndRestoreKeepEachKeysState() throws Exception {
+        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
+        var harness = harness(settings);
+        for (int i = 0; i < 30; i++) {
+            process(harness, "quiet", i, 0.03);
+            process(harness, "noisy", i, 1.0);
+        }
+        ThresholdState quiet = stateOf(harness, "quiet");
+        ThresholdState noisy = stateOf(harness, "noisy");
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
+        harness.close();
+
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", CONTRACT, settings)),
+                ScoredWindow::key, Types.STRING);
+        restored.initializeState(snapshot);
+        restored.open();
+
+        assertEquals(quiet, stateOf(restored, "quiet"));
+        assertEquals(noisy, stateOf(restored, "noisy"));
+        // The restored baseline is the one that judges the next score.
+        process(restored, "quiet", 100, 0.03);
+        assertEquals(Math.exp(quiet.logThreshold(4.0)), scores(restored).get(0).threshold(), 1e-12);
+        restored.close();
+    }
+
+    @Test
+    void everyScoreGoesToTheScoresSideOutput() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1_000, 0.3);
+        process(harness, "pump-17", 2_000, 50.0);
+
+        List<ScoreRecord> scores = scores(harness);
+        assertEquals(2, scores.size());
+        ScoreRecord normal = scores.get(0);
+        assertEquals("sensors", normal.stream());
+        assertEquals("pump-17", normal.key());
+        assertEquals(1_000, normal.eventTime());
+        assertEquals(0.3, normal.score());
+        assertEquals(SEED_THRESHOLD, normal.threshold(), 1e-12);
+        assertFalse(normal.alert());
+        assertEquals(1, normal.events());
+
+        ScoreRecord alerting = scores.get(1);
+        assertTrue(alerting.alert());
+        assertEquals(50.0, alerting.score());
+        assertEquals(harness.extractOutputValues().get(0).threshold(), alerting.threshold());
+    }
+
+    @Test
+    void zeroScoreDoesNotAlertAndIsLearnedAtTheFloor() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1_000, 0.0);
+
+        assertTrue(harness.extractOutputValues().isEmpty());
+        ThresholdState expected = SEED
+                .learn(Math.log(AdaptiveThreshold.MIN_SCORE), 0.01, 100);
+        assertEquals(expected, stateOf(harness, "pump-17"));
+    }
+
+    @Test
+    void nanScoreNeitherAlertsNorTouchesTheState() throws Exception {
+        var harness = harness(DEFAULTS);
+        process(harness, "pump-17", 1_000, Double.NaN);
+
+        assertTrue(harness.extractOutputValues().isEmpty());
+        assertNull(stateOf(harness, "pump-17"));
+        assertEquals(1, scores(harness).size());
+        assertFalse(scores(harness).get(0).alert());
+    }
+
+    @Test
+    void stateExpiresAfterTtlAndTheKeyStartsAgainFromCalibration() throws Exception {
+        Duration ttl = Duration.ofHours(1);
+        var harness = ProcessFunctionTestHarnesses.forKeyedProcessFunction(
+                new AdaptiveThreshold("sensors", CONTRACT, DEFAULTS, ttl), ScoredWindow::key, Types.STRING);
+        harness.setStateTtlProcessingTime(0);
+        process(harness, "pump-17", 1_000, 0.3);
+        assertEquals(1, stateOf(harness, "pump-17", ttl).count());
+
+        harness.setStateTtlProcessingTime(Duration.ofMinutes(59).toMillis());
+        assertEquals(1, stateOf(harness, "pump-17", ttl).count(), "still alive within the TTL");
+
+        harness.setStateTtlProcessingTime(Duration.ofMinutes(61).toMillis());
+        assertNull(stateOf(harness, "pump-17", ttl));
+        process(harness, "pump-17", 2_000, 0.3);
+        assertEquals(1, stateOf(harness, "pump-17", ttl).count(), "re-seeded: the earlier score is forgotten");
+    }
+}

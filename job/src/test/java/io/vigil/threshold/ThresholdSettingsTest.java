@@ -1,0 +1,34 @@
+package io.vigil.threshold;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+class ThresholdSettingsTest {
+
+    @Test
+    void defaultsAreValid() {
+        ThresholdSettings defaults = ThresholdSettings.defaults();
+        assertEquals(new ThresholdSettings(4.0, 0.01, 100, 3), defaults.validate());
+    }
+
+    @Test
+    void badValuesAreRejectedNamingParameterValueAndRange() {
+        assertMessage("threshold.k = 0.0: must be a finite number > 0", new ThresholdSettings(0, 0.01, 100, 3));
+        assertMessage("threshold.k = NaN: must be a finite number > 0", new ThresholdSettings(Double.NaN, 0.01, 100, 3));
+        assertMessage("threshold.alpha = 1.0: must be in [0, 1)", new ThresholdSettings(4, 1.0, 100, 3));
+        assertMessage("threshold.alpha = -0.1: must be in [0, 1)", new ThresholdSettings(4, -0.1, 100, 3));
+        assertMessage("threshold.warmup = 0: must be >= 1", new ThresholdSettings(4, 0.01, 0, 3));
+        assertMessage("alerts.top-features = -1: must be >= 0", new ThresholdSettings(4, 0.01, 100, -1));
+    }
+
+    @Test
+    void alphaZeroKeepsACumulativeAverageAndIsAllowed() {
+        new ThresholdSettings(4, 0.0, 100, 0).validate();
+    }
+
+    private static void assertMessage(String message, ThresholdSettings settings) {
+        assertEquals(message, assertThrows(IllegalArgumentException.class, settings::validate).getMessage());
+    }
+}
