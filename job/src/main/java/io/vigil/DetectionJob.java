@@ -2,6 +2,7 @@ package io.vigil;
 
 import io.vigil.alert.Alert;
 import io.vigil.alert.AlertJson;
+import io.vigil.alert.ScoreJson;
 import io.vigil.config.Help;
 import io.vigil.config.JobSettings;
 import io.vigil.config.StreamSettings;
@@ -110,10 +111,10 @@ public final class DetectionJob {
 
     /** Attaches the Kafka sinks: alerts, dead letters, and scores when a scores topic is set. */
     public static void writeToKafka(Outputs outputs, JobSettings settings) {
-        KafkaOutput.write(outputs.alerts(), "alerts", AlertJson.serializer(settings.alertsTopic()), settings);
-        KafkaOutput.write(outputs.deadLetters(), "dead-letters", DeadLetterJson.serializer(settings.deadLetterTopic()), settings);
+        KafkaOutput.write(outputs.alerts(), "alerts", AlertJson.kafkaSchema(settings.alertsTopic()), settings);
+        KafkaOutput.write(outputs.deadLetters(), "dead-letters", DeadLetterJson.kafkaSchema(settings.deadLetterTopic()), settings);
         if (settings.scoresTopic() != null) {
-            KafkaOutput.write(outputs.scores(), "scores", ScoreRecordJson.serializer(settings.scoresTopic()), settings);
+            KafkaOutput.write(outputs.scores(), "scores", ScoreJson.kafkaSchema(settings.scoresTopic()), settings);
         }
     }
 

@@ -2,6 +2,7 @@ package io.vigil.config;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
+import io.vigil.threshold.ThresholdSettings;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -100,13 +101,13 @@ public final class JobOptions {
             .withDescription("ONNX Runtime threads per session; slots of a TaskManager share one session and its cores.");
 
     // Thresholds and alerts.
-    public static final ConfigOption<Double> THRESHOLD_K = key("threshold.k").doubleType().defaultValue(4.0)
+    public static final ConfigOption<Double> THRESHOLD_K = key("threshold.k").doubleType().defaultValue(ThresholdSettings.DEFAULT_K)
             .withDescription("Alert when ln(score) exceeds the key's mean + k standard deviations.");
-    public static final ConfigOption<Double> THRESHOLD_ALPHA = key("threshold.alpha").doubleType().defaultValue(0.01)
+    public static final ConfigOption<Double> THRESHOLD_ALPHA = key("threshold.alpha").doubleType().defaultValue(ThresholdSettings.DEFAULT_ALPHA)
             .withDescription("Weight of each new score in the key's moving mean and variance once warmed up (0 < alpha <= 1).");
-    public static final ConfigOption<Integer> THRESHOLD_WARMUP = key("threshold.warmup").intType().defaultValue(100)
+    public static final ConfigOption<Integer> THRESHOLD_WARMUP = key("threshold.warmup").intType().defaultValue(ThresholdSettings.DEFAULT_WARMUP)
             .withDescription("The model's calibration counts as this many scores of a new key, then blends into its own.");
-    public static final ConfigOption<Integer> TOP_FEATURES = key("alerts.top-features").intType().defaultValue(3)
+    public static final ConfigOption<Integer> TOP_FEATURES = key("alerts.top-features").intType().defaultValue(ThresholdSettings.DEFAULT_TOP_FEATURES)
             .withDescription("How many of the largest-error features an alert lists.");
 
     // Runtime.
