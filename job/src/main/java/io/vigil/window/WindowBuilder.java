@@ -1,0 +1,144 @@
+package io.vigil.window;
+
+import io.vigil.model.FeatureSpec;
+import io.vigil.model.ModelContract;
+import io.vigil.parse.Encoding;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns one key's events, given in event-time order, into the model's windows, as
+ * {@code docs/model-contract.md} defines them. In: an event's time and its encoded columns (derived
+ * ones NaN). Out: every {@code window.stride} events once the key has {@code window.size} of them,
+ * a {@link ScoringRequest} with the last {@code size} events normalized, oldest first. The key's
+ * history lives in a {@link WindowState} that the caller keeps.
+ *
+ * <p>Fills the derived columns, which need the key's history:
+ * <ul>
+ *   <li>{@code seconds_since_previous}: (t − previous t) / 1000.0; for a key's first event the
+ *       column's normalization mean, so that it normalizes to 0;
+ *   <li>{@code hour_of_day}: floorMod(t, 86 400 000) / 3 600 000.0, the UTC hour with its fraction.
+ * </ul>
+ * Normalization is z = (x − mean) / std in float32.
+ *
+ * <p>Free of Flink so that offline tools build windows exactly as the job does.
+ */
+public final class WindowBuilder implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private static final long MILLIS_PER_DAY = 86_400_000L;
+
+    /** A feature computed here rather than read from the event. */
+    private record DerivedFeature(String kind, Encoding encoding, int column, int width, double period)
+            implements Serializable {}
+
+    private final int size;
+    private final int stride;
+    private final int columnCount;
+    private final float[] mean;
+    private final float[] std;
+    private final DerivedFeature[] derived;
+
+    /** @throws IllegalArgumentException if the contract is invalid */
+    public WindowBuilder(ModelContract contract) {
+        contract.validate();
+        this.size = contract.window().size();
+        this.stride = contract.window().stride();
+        this.columnCount = contract.columnCount();
+        this.mean = contract.normalization().mean().clone();
+        this.std = contract.normalization().std().clone();
+        List<DerivedFeature> derivedFeatures = new ArrayList<>();
+        int column = 0;
+        for (FeatureSpec spec : contract.features()) {
+            int width = spec.columnNames().size();
+            if (spec.isDerived()) {
+                Encoding encoding = Encoding.of(spec);
+                if (encoding == Encoding.ONEHOT) {
+                    throw new IllegalArgumentException("derived feature '" + spec.name()
+                            + "' is a number: it needs numeric, log1p or cyclic encoding, not onehot");
+                }
+                derivedFeatures.add(new DerivedFeature(spec.derived(), encoding, column, width,
+                        spec.period() == null ? Double.NaN : spec.period()));
+            }
+            column += width;
+        }
+        this.derived = derivedFeatures.toArray(DerivedFeature[]::new);
+    }
+
+    public int windowSize() {
+        return size;
+    }
+
+    public int columnCount() {
+        return columnCount;
+    }
+
+    /** The history of a key not seen before. */
+    public WindowState newState() {
+        return new WindowState(new float[size * columnCount], 0, 0);
+    }
+
+    /**
+     * Whether a restored state has this model's shape. A state written under a model with another
+     * window size or column count cannot be continued and has to start over.
+     */
+    public boolean fits(WindowState state) {
+        return state.ring != null && state.ring.length == size * columnCount && state.steps >= 0;
+    }
+
+    /**
+     * Appends the key's next event and returns the window that is due, or null.
+     *
+     * @param timestamp the event time (epoch ms), not before the key's previous one
+     * @param columns the event's encoded columns, derived ones NaN; not modified
+     */
+    public ScoringRequest append(WindowState state, String key, long timestamp, float[] columns) {
+        if (columns.length != columnCount) {
+            throw new IllegalArgumentException("event of key '" + key + "' has " + columns.length
+                    + " columns, the model has " + columnCount);
+        }
+        int row = (int) (state.steps % size) * columnCount;
+        System.arraycopy(columns, 0, state.ring, row, columnCount);
+        for (DerivedFeature feature : derived) {
+            if (FeatureSpec.SECONDS_SINCE_PREVIOUS.equals(feature.kind()) && state.steps == 0) {
+                // No previous event: a neutral value, the one that normalizes to 0.
+                System.arraycopy(mean, feature.column(), state.ring, row + feature.column(), feature.width());
+            } else {
+                feature.encoding().encode(derivedValue(feature, state, timestamp), feature.period(),
+                        state.ring, row + feature.column());
+            }
+        }
+        state.steps++;
+        state.lastTimestamp = timestamp;
+
+        if (state.steps < size || (state.steps - size) % stride != 0) {
+            return null;
+        }
+        int events = state.steps == size ? size : stride;
+        return new ScoringRequest(key, timestamp, normalizedWindow(state), events);
+    }
+
+    private static double derivedValue(DerivedFeature feature, WindowState state, long timestamp) {
+        return switch (feature.kind()) {
+            case FeatureSpec.SECONDS_SINCE_PREVIOUS -> (timestamp - state.lastTimestamp) / 1000.0;
+            case FeatureSpec.HOUR_OF_DAY -> Math.floorMod(timestamp, MILLIS_PER_DAY) / 3_600_000.0;
+            default -> throw new IllegalStateException("unknown derived feature " + feature.kind());
+        };
+    }
+
+    /** The last {@code size} rows, oldest first, normalized: a fresh array, so the ring can move on. */
+    private float[] normalizedWindow(WindowState state) {
+        float[] window = new float[size * columnCount];
+        int oldest = (int) (state.steps % size);
+        for (int step = 0; step < size; step++) {
+            int from = ((oldest + step) % size) * columnCount;
+            int to = step * columnCount;
+            for (int c = 0; c < columnCount; c++) {
+                window[to + c] = (state.ring[from + c] - mean[c]) / std[c];
+            }
+        }
+        return window;
+    }
+}

@@ -1,0 +1,30 @@
+package io.vigil.window;
+
+/**
+ * One key's recent history, kept in keyed state by {@link WindowAssembler} and advanced by
+ * {@link WindowBuilder}: a ring of the last {@code window.size} events' columns, encoded but not
+ * normalized (normalization is applied when a window is copied out, so the ring does not depend on
+ * it), the number of events seen and the newest event time. Fixed size per key: window.size ×
+ * columns floats and two longs.
+ *
+ * <p>A POJO, not a record, because it is updated in place for every event.
+ */
+public class WindowState {
+
+    /** Row {@code steps % size} is written next; once {@code steps >= size} it is also the oldest row. */
+    public float[] ring;
+
+    /** Events appended to this key so far. A long: a busy key passes 2³¹ events within weeks. */
+    public long steps;
+
+    /** Event time (epoch ms) of the newest event; meaningless while {@code steps == 0}. */
+    public long lastTimestamp;
+
+    public WindowState() {}
+
+    public WindowState(float[] ring, long steps, long lastTimestamp) {
+        this.ring = ring;
+        this.steps = steps;
+        this.lastTimestamp = lastTimestamp;
+    }
+}
