@@ -1,5 +1,6 @@
 package io.vigil.model;
 
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,7 +19,8 @@ import java.util.List;
  *   <li>{@code cyclic}: sin and cos of value/period·2π, columns {@code feature:sin}, {@code feature:cos}.
  * </ul>
  */
-public record FeatureSpec(String name, String path, String derived, String encoding, List<String> categories, Double period) {
+public record FeatureSpec(String name, String path, String derived, String encoding, List<String> categories, Double period)
+        implements Serializable {
 
     public static final String NUMERIC = "numeric";
     public static final String LOG1P = "log1p";
