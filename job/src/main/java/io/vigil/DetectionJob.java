@@ -14,7 +14,7 @@ import io.vigil.parse.Event;
 import io.vigil.parse.EventParser;
 import io.vigil.score.MicroBatchScorer;
 import io.vigil.score.OnnxDevice;
-import io.vigil.score.OnnxScorer;
+import io.vigil.score.OnnxSession;
 import io.vigil.score.ScoredWindow;
 import io.vigil.sink.KafkaOutput;
 import io.vigil.threshold.AdaptiveThreshold;
@@ -65,7 +65,7 @@ public final class DetectionJob {
     public static Outputs defineWorkflow(JobSettings settings, Function<StreamSettings, DataStream<RawEvent>> input) {
         Outputs all = null;
         for (StreamSettings stream : settings.streams()) {
-            OnnxScorer.validate(stream.model());
+            OnnxSession.validate(stream.model());
             Outputs one = defineStream(stream, settings, input.apply(stream));
             all = all == null ? one : new Outputs(
                     all.alerts().union(one.alerts()),
