@@ -17,13 +17,13 @@ public final class JobOptions {
     private JobOptions() {}
 
     // Streams and models.
-    public static final ConfigOption<List<String>> STREAMS = key("streams").stringType().asList().noDefaultValue()
+    public static final ConfigOption<String> STREAMS = key("streams").stringType().noDefaultValue()
             .withDescription("Required. Names of the event streams to score, comma separated (for example sensors,transactions). "
                     + "Each needs stream.NAME.model and stream.NAME.topics (or stream.NAME.topic-pattern).");
     public static final String STREAM_PREFIX = "stream.";
     public static final ConfigOption<String> STREAM_MODEL = key("stream.NAME.model").stringType().noDefaultValue()
             .withDescription("Required. Directory holding the stream's model.onnx and model.json.");
-    public static final ConfigOption<List<String>> STREAM_TOPICS = key("stream.NAME.topics").stringType().asList().noDefaultValue()
+    public static final ConfigOption<String> STREAM_TOPICS = key("stream.NAME.topics").stringType().noDefaultValue()
             .withDescription("Kafka topics of the stream, comma separated.");
     public static final ConfigOption<String> STREAM_TOPIC_PATTERN = key("stream.NAME.topic-pattern").stringType().noDefaultValue()
             .withDescription("A Java regular expression of topic names, instead of stream.NAME.topics.");

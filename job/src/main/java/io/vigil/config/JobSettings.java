@@ -96,7 +96,7 @@ public record JobSettings(
     public static JobSettings fromMap(Map<String, String> raw) {
         Configuration conf = new Configuration();
         raw.forEach(conf::setString);
-        List<String> streamNames = required(conf, STREAMS);
+        List<String> streamNames = commaList(required(conf, STREAMS));
         rejectUnknown(raw.keySet(), streamNames);
 
         List<StreamSettings> streams = new ArrayList<>();
@@ -168,7 +168,7 @@ public record JobSettings(
         }
         String modelDir = conf.getOptional(streamOption(STREAM_MODEL, name)).orElseThrow(
                 () -> new IllegalArgumentException("stream '" + name + "' needs --stream." + name + ".model DIR"));
-        List<String> topics = conf.getOptional(streamListOption(STREAM_TOPICS, name)).orElse(List.of());
+        List<String> topics = commaList(conf.getOptional(streamOption(STREAM_TOPICS, name)).orElse(""));
         String pattern = conf.getOptional(streamOption(STREAM_TOPIC_PATTERN, name)).orElse(null);
         if (topics.isEmpty() == (pattern == null)) {
             throw new IllegalArgumentException("stream '" + name + "' needs exactly one of --stream." + name
@@ -196,9 +196,9 @@ public record JobSettings(
         return org.apache.flink.configuration.ConfigOptions.key(template.key().replace("NAME", name)).stringType().noDefaultValue();
     }
 
-    private static ConfigOption<List<String>> streamListOption(ConfigOption<List<String>> template, String name) {
-        return org.apache.flink.configuration.ConfigOptions.key(template.key().replace("NAME", name)).stringType().asList()
-                .noDefaultValue();
+    /** Lists are comma separated, as users write them (Flink's own list options split on ';'). */
+    private static List<String> commaList(String value) {
+        return java.util.Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
     /** Client settings for every consumer and producer: the properties file, then --kafka.property.* over it. */
