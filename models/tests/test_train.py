@@ -1,0 +1,104 @@
+"""Training writes a contract the job accepts and an ONNX graph that matches it."""
+
+import hashlib
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+import synthetic
+from conftest import CONFIGS
+from vigil_models import autoencoders, onnx_io
+from vigil_models.contract import QUANTILES, ModelSpec, read_model_json
+from vigil_models.features import build_table
+from vigil_models.train import fit_normalization, split_by_time, train
+
+
+@pytest.mark.parametrize("fixture", ["sensor_model", "transaction_model"])
+def test_model_json_columns_normalization_and_window_match_the_config(fixture, request):
+    spec, _, directory, written = request.getfixturevalue(fixture)
+    model = read_model_json(directory)
+    assert model == written
+    assert model["columns"] == spec.columns
+    assert model["window"] == {"size": spec.window_size, "stride": spec.window_stride}
+    assert len(model["normalization"]["mean"]) == len(model["normalization"]["std"]) == len(spec.columns)
+    assert model["onnx"] == {"file": "model.onnx", "sha256": model["onnx"]["sha256"], "input": "window",
+                             "output": "reconstruction", "opset": 17}
+    assert model["score"]["definition"] == "mse"
+
+
+@pytest.mark.parametrize("fixture", ["sensor_model", "transaction_model"])
+def test_sha256_in_model_json_is_the_onnx_file_hash(fixture, request):
+    _, _, directory, model = request.getfixturevalue(fixture)
+    assert model["onnx"]["sha256"] == hashlib.sha256((directory / "model.onnx").read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("fixture", ["sensor_model", "transaction_model"])
+def test_calibration_has_monotone_quantiles_and_counts_the_validation_windows(fixture, request):
+    _, _, _, model = request.getfixturevalue(fixture)
+    calibration = model["calibration"]
+    quantiles = [calibration["quantiles"][q] for q in QUANTILES]
+    assert list(calibration["quantiles"]) == list(QUANTILES)
+    assert all(0 < a <= b for a, b in zip(quantiles, quantiles[1:]))
+    assert calibration["samples"] == model["training"]["windows"]["validation"] > 0
+    assert calibration["log_std"] > 0
+    assert np.log(quantiles[0]) == pytest.approx(calibration["log_mean"], abs=3 * calibration["log_std"])
+
+
+def test_the_exported_graph_has_a_dynamic_batch_and_the_contract_shapes(sensor_model):
+    spec, _, directory, _ = sensor_model
+    graph = onnx.load(str(directory / "model.onnx"))
+    onnx.checker.check_model(graph, full_check=True)
+    for value in (graph.graph.input[0], graph.graph.output[0]):
+        dims = [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+        assert dims == ["batch", spec.window_size, len(spec.columns)]
+    session = onnx_io.session(directory / "model.onnx")
+    for batch in (1, 7):
+        x = np.zeros((batch, spec.window_size, len(spec.columns)), np.float32)
+        assert session.run(["reconstruction"], {"window": x})[0].shape == x.shape
+
+
+@pytest.mark.parametrize("window_size, n_columns", [(16, 5), (1, 22)])
+def test_onnx_runtime_reproduces_torch_within_1e5_at_batch_1_and_7(window_size, n_columns, tmp_path):
+    torch.manual_seed(0)
+    model = autoencoders.build("dense", window_size, n_columns).eval()
+    onnx_io.export(model, tmp_path / "model.onnx")
+    session = onnx_io.session(tmp_path / "model.onnx")
+    for batch in (1, 7):
+        x = np.random.default_rng(batch).standard_normal((batch, window_size, n_columns)).astype(np.float32)
+        with torch.no_grad():
+            expected = model(torch.from_numpy(x)).numpy()
+        np.testing.assert_allclose(session.run(["reconstruction"], {"window": x})[0], expected, rtol=0, atol=1e-5)
+
+
+def test_training_twice_with_the_same_seed_gives_the_same_model(sensor_model, tmp_path):
+    spec, events, _, first = sensor_model
+    again = train(spec, events, tmp_path, seed=7, epochs=4, batch_size=64, log=lambda _: None)
+    assert again["onnx"]["sha256"] == first["onnx"]["sha256"]
+    assert again["calibration"] == first["calibration"]
+
+
+def test_constant_columns_get_a_floored_std_and_first_gaps_are_left_out_of_the_stats():
+    columns = np.array([[5.0, 0.0, np.nan], [5.0, 0.0, 2.0], [5.0, 0.0, 4.0]], np.float32)
+    mean, std = fit_normalization(columns)
+    assert mean.tolist() == [5.0, 0.0, 3.0]
+    assert std.tolist() == [np.float32(5e-3), np.float32(1e-3), 1.0]
+
+
+def test_too_few_events_for_a_validation_window_is_an_error_that_says_so(tmp_path):
+    events = tmp_path / "few.jsonl"
+    synthetic.write(events, synthetic.sensor_lines(keys=2, events_per_key=20))
+    with pytest.raises(ValueError, match="validation windows"):
+        train(ModelSpec.load(CONFIGS / "sensor.json"), events, tmp_path / "m", epochs=1, log=lambda _: None)
+
+
+def test_validation_is_each_key_last_events_and_windows_across_the_boundary_are_unused():
+    spec = ModelSpec.load(CONFIGS / "sensor.json")
+    lines = synthetic.sensor_lines(keys=2, events_per_key=20)
+    table = build_table(spec, [line.encode() for line in lines])
+    train_rows, train_ends, val_ends = split_by_time(table, size=3, stride=1, val_fraction=0.2)
+    # Per key: 20 events, the last 4 (rows 16-19 of the key) validate.
+    assert train_rows.tolist() == ([True] * 16 + [False] * 4) * 2
+    assert train_ends.tolist() == list(range(2, 16)) + list(range(22, 36))
+    assert val_ends.tolist() == [18, 19, 38, 39]  # windows ending at 16 and 17 mix both sides
