@@ -46,11 +46,11 @@ class DenseAutoencoder(WindowAutoencoder):
 
     kind = "dense"
 
-    def __init__(self, window_size: int, n_columns: int):
+    def __init__(self, window_size: int, n_columns: int, bottleneck: int | None = None):
         super().__init__(window_size, n_columns)
         d = window_size * n_columns
         h = min(256, max(32, _next_power_of_two(d)))
-        b = min(32, max(4, round(d / 4)))
+        b = bottleneck or min(32, max(4, round(d / 4)))
         self.sizes = [d, h, h // 2, b, h // 2, h, d]
         self.encoder = nn.Sequential(
             nn.Linear(d, h), nn.ReLU(),
@@ -76,7 +76,7 @@ class DenseAutoencoder(WindowAutoencoder):
 KINDS: dict[str, type[WindowAutoencoder]] = {DenseAutoencoder.kind: DenseAutoencoder}
 
 
-def build(kind: str, window_size: int, n_columns: int) -> WindowAutoencoder:
+def build(kind: str, window_size: int, n_columns: int, bottleneck: int | None = None) -> WindowAutoencoder:
     if kind not in KINDS:
         raise ValueError(f"unknown model kind '{kind}' (known: {', '.join(sorted(KINDS))})")
-    return KINDS[kind](window_size, n_columns)
+    return KINDS[kind](window_size, n_columns, bottleneck)

@@ -115,6 +115,7 @@ class ModelSpec:
     features: tuple[Feature, ...]
     window_size: int
     window_stride: int
+    bottleneck: int | None = None  # width of the code; None: the kind's default for the input size
 
     @property
     def columns(self) -> list[str]:
@@ -136,9 +137,12 @@ class ModelSpec:
             features=tuple(Feature.from_json(f) for f in obj["features"]),
             window_size=int(window["size"]),
             window_stride=int(window.get("stride", 1)),
+            bottleneck=int(obj["bottleneck"]) if obj.get("bottleneck") is not None else None,
         )
         if not spec.features:
             raise ValueError("'features' is empty")
+        if spec.bottleneck is not None and spec.bottleneck < 1:
+            raise ValueError("'bottleneck' must be >= 1")
         if spec.window_size < 1 or spec.window_stride < 1:
             raise ValueError("'window' needs size >= 1 and stride >= 1")
         names = [f.name for f in spec.features]

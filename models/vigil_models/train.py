@@ -168,7 +168,7 @@ def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int =
     log(f"windows: {len(train_windows)} training, {len(val_windows)} validation "
         f"(size {size}, stride {stride}, {len(spec.columns)} columns); device {device}")
 
-    model = autoencoders.build(spec.kind, size, len(spec.columns)).to(device)
+    model = autoencoders.build(spec.kind, size, len(spec.columns), spec.bottleneck).to(device)
     epochs_run, best_val = fit(model, torch.from_numpy(train_windows).to(device),
                                torch.from_numpy(val_windows).to(device),
                                epochs, batch_size, lr, patience, seed)

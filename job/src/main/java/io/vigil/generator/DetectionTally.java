@@ -1,65 +1,89 @@
 package io.vigil.generator;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Compares what the job flagged with what the generator injected. An alert catches a labelled
- * anomaly when it is for the same stream and key and its event time falls in the anomaly's
- * interval extended by the stream's {@code slack}: a window stays anomalous for as long as the
- * anomalous events are inside it, so a sensor alert may come up to one window after the anomaly.
- * Alerts that catch nothing are false alerts. Add each alert and each scored window once, then read
- * the totals.
+ * Compares what the job flagged with what the generator injected. A window is anomalous while any
+ * anomalous event is inside it: from the anomaly's first event until the (size − 1)-th window of
+ * the key after its last event. An alert on an anomalous window catches that anomaly; an alert on
+ * any other window is a false alert, counted against the normal windows (the scored windows that
+ * are not anomalous).
  */
 public final class DetectionTally {
 
     /** An alert or a score as seen on the output topics. */
     public record Flag(String stream, String key, long eventTime) {}
 
-    private final Map<String, List<AnomalyLabel>> labelsByKey = new HashMap<>();
-    private final Map<String, Long> slackMsByStream;
+    private record Span(AnomalyLabel label, long start, long end) {}
+
+    private final Map<String, List<Span>> spansByKey = new HashMap<>();
     private final Map<AnomalyLabel, Boolean> caught = new HashMap<>();
-    private int labels;
     private long alerts;
     private long falseAlerts;
     private long normalWindows;
 
-    public DetectionTally(List<AnomalyLabel> injected, Map<String, Long> slackMsByStream) {
-        this.slackMsByStream = Map.copyOf(slackMsByStream);
+    /**
+     * @param windowSizeByStream the model's window size per stream
+     * @param scores every scored window (the scores topic)
+     */
+    public DetectionTally(List<AnomalyLabel> injected, Map<String, Integer> windowSizeByStream, List<Flag> scores,
+            List<Flag> alertsSeen) {
+        Map<String, List<Long>> windowTimes = new HashMap<>();
+        scores.forEach(s -> windowTimes.computeIfAbsent(s.stream() + "/" + s.key(), k -> new ArrayList<>()).add(s.eventTime()));
+        windowTimes.values().forEach(times -> times.sort(Comparator.naturalOrder()));
         for (AnomalyLabel label : injected) {
-            labelsByKey.computeIfAbsent(label.stream() + "/" + label.key(), k -> new ArrayList<>()).add(label);
+            String key = label.stream() + "/" + label.key();
+            List<Long> times = windowTimes.getOrDefault(key, List.of());
+            int after = firstAfter(times, label.end());
+            int lastAnomalous = after + windowSizeByStream.getOrDefault(label.stream(), 1) - 2;
+            long end = lastAnomalous < after ? label.end()
+                    : lastAnomalous < times.size() ? times.get(lastAnomalous) : Long.MAX_VALUE;
+            spansByKey.computeIfAbsent(key, k -> new ArrayList<>()).add(new Span(label, label.start(), end));
             caught.put(label, false);
         }
-        labels = injected.size();
+        scores.forEach(s -> {
+            if (matching(s).isEmpty()) {
+                normalWindows++;
+            }
+        });
+        alertsSeen.forEach(this::alert);
     }
 
-    public void alert(Flag alert) {
+    private static int firstAfter(List<Long> sorted, long time) {
+        int low = 0;
+        int high = sorted.size();
+        while (low < high) {
+            int mid = (low + high) >>> 1;
+            if (sorted.get(mid) <= time) {
+                low = mid + 1;
+            } else {
+                high = mid;
+            }
+        }
+        return low;
+    }
+
+    private void alert(Flag alert) {
         alerts++;
-        List<AnomalyLabel> matches = matching(alert);
+        List<Span> matches = matching(alert);
         if (matches.isEmpty()) {
             falseAlerts++;
         }
-        matches.forEach(label -> caught.put(label, true));
+        matches.forEach(span -> caught.put(span.label(), true));
     }
 
-    /** A scored window; those outside every anomaly are the normal windows false alerts are counted against. */
-    public void score(Flag score) {
-        if (matching(score).isEmpty()) {
-            normalWindows++;
-        }
-    }
-
-    private List<AnomalyLabel> matching(Flag flag) {
-        long slack = slackMsByStream.getOrDefault(flag.stream(), 0L);
-        return labelsByKey.getOrDefault(flag.stream() + "/" + flag.key(), List.of()).stream()
-                .filter(l -> flag.eventTime() >= l.start() && flag.eventTime() <= l.end() + slack)
+    private List<Span> matching(Flag flag) {
+        return spansByKey.getOrDefault(flag.stream() + "/" + flag.key(), List.of()).stream()
+                .filter(s -> flag.eventTime() >= s.start() && flag.eventTime() <= s.end())
                 .toList();
     }
 
     public int injected() {
-        return labels;
+        return caught.size();
     }
 
     public int caught() {
@@ -78,11 +102,11 @@ public final class DetectionTally {
         return normalWindows;
     }
 
-    /** Caught anomalies of one kind over injected ones of that kind. */
-    public Map<AnomalyKind, double[]> recallByKind() {
-        Map<AnomalyKind, double[]> counts = new HashMap<>();
+    /** Per anomaly kind: {caught, injected}. */
+    public Map<AnomalyKind, long[]> byKind() {
+        Map<AnomalyKind, long[]> counts = new java.util.TreeMap<>();
         caught.forEach((label, hit) -> {
-            double[] c = counts.computeIfAbsent(label.kind(), k -> new double[2]);
+            long[] c = counts.computeIfAbsent(label.kind(), k -> new long[2]);
             c[0] += hit ? 1 : 0;
             c[1] += 1;
         });
@@ -90,7 +114,7 @@ public final class DetectionTally {
     }
 
     public double recall() {
-        return labels == 0 ? 1.0 : (double) caught() / labels;
+        return caught.isEmpty() ? 1.0 : (double) caught() / caught.size();
     }
 
     /** False alerts per normal window. */

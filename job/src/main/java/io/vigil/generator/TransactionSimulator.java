@@ -149,6 +149,8 @@ public final class TransactionSimulator extends StreamSimulator {
         // the anomaly planned for the next payment (null: a normal one)
         private AnomalyKind planned;
         private double outlierFactor;
+        /** Normal payments stay below about 700 (their 99.99th percentile); outliers start well above. */
+        private static final double MIN_OUTLIER_AMOUNT = 2_000;
         private int burstLeft;
         private int burstCategory;
         private String burstMerchant;
@@ -259,7 +261,10 @@ public final class TransactionSimulator extends StreamSimulator {
                 case AMOUNT_OUTLIER -> {
                     Transaction usual = normal(timestamp);
                     int category = COMMON_CATEGORIES.indexOf(usual.merchantCategory());
-                    yield new Transaction(key, timestamp, cents(typicalAmount(category) * outlierFactor), CURRENCY,
+                    // A large purchase for the account and for the population: the built-in transaction model
+                    // scores one payment without the account's history, so it knows what is large only in absolute terms.
+                    double amount = Math.max(MIN_OUTLIER_AMOUNT, typicalAmount(category) * outlierFactor);
+                    yield new Transaction(key, timestamp, cents(amount), CURRENCY,
                             usual.merchantCategory(), usual.channel(), usual.merchantId(), kind);
                 }
                 case UNUSUAL_MERCHANT -> unusualMerchant(timestamp);

@@ -151,7 +151,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
                 alerts.inc();
                 out.collect(alert(window, threshold));
             } else {
-                state.update(current.learn(logScore, settings.alpha(), settings.warmup()));
+                state.update(current.learn(logScore, settings.alpha(), settings.warmup(), calibration));
             }
         }
         ctx.output(SCORES, new ScoreRecord(stream, window.key(), window.timestamp(), score, threshold, alert, window.events()));

@@ -98,7 +98,7 @@ class AdaptiveThresholdTest {
         process(harness, "pump-17", 1_000, 1.0);
 
         assertTrue(harness.extractOutputValues().isEmpty());
-        ThresholdState expected = SEED.learn(0.0, 0.01, 100);
+        ThresholdState expected = SEED.learn(0.0, 0.01, 100, CONTRACT.calibration());
         assertEquals(expected, stateOf(harness, "pump-17"));
         assertEquals(1, stateOf(harness, "pump-17").count());
     }
@@ -107,18 +107,19 @@ class AdaptiveThresholdTest {
     void warmUpMovesThresholdDownTowardKeysOwnLowerLevel() throws Exception {
         // warmup 10: the calibration weighs as 10 scores; alpha takes over only after 90 own scores.
         var harness = harness(new ThresholdSettings(4.0, 0.01, 10, 3));
-        double x = Math.log(0.03);
+        // ln 0.03 is below what a key may learn (calibration mean − 2 sd): it is learned at that bound.
+        double x = SEED_MEAN - ThresholdState.MEAN_BOUND_SD * Math.sqrt(SEED_VARIANCE);
         for (int i = 0; i < 90; i++) {
             process(harness, "quiet", i, 0.03);
         }
 
-        // An exact pooled mean and variance of 10 calibration pseudo-scores and 90 own scores.
+        // An exact pooled mean and variance of 10 calibration pseudo-scores and 90 own (bounded) scores.
         ThresholdState state = stateOf(harness, "quiet");
         assertEquals(90, state.count());
         assertEquals(0.1 * SEED_MEAN + 0.9 * x, state.mean(), 1e-9);
         assertEquals(0.1 * SEED_VARIANCE + 0.09 * (x - SEED_MEAN) * (x - SEED_MEAN), state.variance(), 1e-9);
 
-        // 1.0 is normal for a new key (threshold 1.49) but not for this quiet one (threshold 0.63).
+        // 1.0 is normal for a new key (threshold 1.49) but not for this quiet one (threshold 0.43).
         process(harness, "quiet", 100, 1.0);
         process(harness, "new", 100, 1.0);
         List<Alert> alerts = harness.extractOutputValues();
@@ -135,13 +136,16 @@ class AdaptiveThresholdTest {
         }
         assertTrue(harness.extractOutputValues().isEmpty(), "scores at the key's own level never alert");
 
+        // ln 1.0 is above what a key may learn (calibration mean + 2 sd): it is learned at that bound,
+        // so a noisy key gets a higher threshold than the fleet, but not an unbounded one.
+        double x = SEED_MEAN + ThresholdState.MEAN_BOUND_SD * Math.sqrt(SEED_VARIANCE);
         ThresholdState state = stateOf(harness, "noisy");
-        assertEquals(0.1 * SEED_MEAN, state.mean(), 1e-9);
-        assertEquals(0.1 * SEED_VARIANCE + 0.09 * SEED_MEAN * SEED_MEAN, state.variance(), 1e-9);
+        assertEquals(0.1 * SEED_MEAN + 0.9 * x, state.mean(), 1e-9);
+        assertEquals(0.1 * SEED_VARIANCE + 0.09 * (x - SEED_MEAN) * (x - SEED_MEAN), state.variance(), 1e-9);
 
-        // 2.0 alerts on a new key (threshold 1.49) but is within this noisy key's range (threshold 4.1).
-        process(harness, "noisy", 100, 2.0);
-        process(harness, "new", 100, 2.0);
+        // 1.6 alerts on a new key (threshold 1.49) but is within this noisy key's range (threshold 1.82).
+        process(harness, "noisy", 100, 1.6);
+        process(harness, "new", 100, 1.6);
         List<Alert> alerts = harness.extractOutputValues();
         assertEquals(1, alerts.size());
         assertEquals("new", alerts.get(0).key());
@@ -232,7 +236,7 @@ class AdaptiveThresholdTest {
         }
         process(harness, "other", 100, 0.3);
 
-        assertEquals(SEED.learn(Math.log(0.3), 0.01, 10),
+        assertEquals(SEED.learn(Math.log(0.3), 0.01, 10, CONTRACT.calibration()),
                 stateOf(harness, "other"));
         assertEquals(90, stateOf(harness, "quiet").count());
         assertNull(stateOf(harness, "never-seen"));
@@ -295,7 +299,7 @@ class AdaptiveThresholdTest {
 
         assertTrue(harness.extractOutputValues().isEmpty());
         ThresholdState expected = SEED
-                .learn(Math.log(AdaptiveThreshold.MIN_SCORE), 0.01, 100);
+                .learn(Math.log(AdaptiveThreshold.MIN_SCORE), 0.01, 100, CONTRACT.calibration());
         assertEquals(expected, stateOf(harness, "pump-17"));
     }
 

@@ -226,42 +226,30 @@ public final class Demo {
 
     /**
      * An anomaly counts as injected once the job could have seen all of it: it ended at least a
-     * window plus the watermark delay before the last event produced on its stream.
+     * minute of event time before the last event produced on its stream.
      */
     private void printSummary() {
-        Map<String, Long> slack = Map.of(
-                "sensors", slackMs("models/sensor", 1000),
-                "transactions", slackMs("models/transaction", 0));
+        Map<String, Integer> windowSizes = Map.of(
+                "sensors", ModelContract.load(Path.of("models/sensor")).windowSize(),
+                "transactions", ModelContract.load(Path.of("models/transaction")).windowSize());
         List<AnomalyLabel> settled;
         synchronized (labels) {
-            settled = labels.stream().filter(l -> l.end() + slack.get(l.stream()) + 10_000
-                    < lastEventTime.getOrDefault(l.stream(), Long.MIN_VALUE)).toList();
+            settled = labels.stream()
+                    .filter(l -> l.end() + 60_000 < lastEventTime.getOrDefault(l.stream(), Long.MIN_VALUE)).toList();
         }
-        DetectionTally tally = new DetectionTally(settled, slack);
-        DetectionTally all;
-        synchronized (labels) {
-            all = new DetectionTally(List.copyOf(labels), slack);
-        }
+        DetectionTally tally;
         synchronized (alerts) {
-            alerts.forEach(tally::alert);
-            alerts.forEach(all::alert);
-        }
-        synchronized (scores) {
-            scores.forEach(tally::score);
+            synchronized (scores) {
+                tally = new DetectionTally(settled, windowSizes, List.copyOf(scores), List.copyOf(alerts));
+            }
         }
         System.out.println();
-        System.out.println("Summary");
-        tally.recallByKind().forEach((kind, c) -> System.out.printf(Locale.ROOT, "  %-18s caught %3.0f of %3.0f%n", kind.code(), c[0], c[1]));
+        System.out.println("Summary (anomalies that ended at least a minute of event time before the end)");
+        tally.byKind().forEach((kind, c) -> System.out.printf(Locale.ROOT, "  %-18s caught %3d of %3d%n", kind.code(), c[0], c[1]));
         System.out.printf(Locale.ROOT, "  scored windows %d, normal windows %d, false alerts %d (%.3f %% of normal windows)%n",
-                scores.size(), tally.normalWindows(), all.falseAlerts(),
-                tally.normalWindows() == 0 ? 0.0 : 100.0 * all.falseAlerts() / tally.normalWindows());
+                scores.size(), tally.normalWindows(), tally.falseAlerts(), 100.0 * tally.falseAlertRate());
         System.out.printf(Locale.ROOT,
                 "{\"events\": %d, \"dead_letters\": %d, \"alerts\": %d, \"injected\": %d, \"caught\": %d, \"false_alerts\": %d}%n",
-                events.get(), deadLetters.get(), alerts.size(), tally.injected(), tally.caught(), all.falseAlerts());
-    }
-
-    /** How long after an anomaly a window can still contain it: (window size − 1) event intervals. */
-    private static long slackMs(String modelDir, long intervalMs) {
-        return (ModelContract.load(Path.of(modelDir)).windowSize() - 1) * intervalMs;
+                events.get(), deadLetters.get(), alerts.size(), tally.injected(), tally.caught(), tally.falseAlerts());
     }
 }
