@@ -199,3 +199,37 @@ def test_the_first_window_comes_after_size_events_then_one_every_stride_events()
     assert windows.timestamps.tolist() == [2, 4, 6]
     assert windows.windows.shape == (3, 3, 4)
     assert windows.windows[1, :, 0].tolist() == [2.0, 3.0, 4.0]  # oldest step first
+
+
+RELATIVE_SPEC = ModelSpec.from_json({
+    "name": "r", "version": "1", "stream": "transactions", "kind": "dense", "key": "account_id", "timestamp": "ts",
+    "features": [
+        {"name": "amount", "path": "amount", "encoding": "numeric"},
+        {"name": "amount_vs_usual", "path": "amount", "encoding": "numeric", "relative": 0.5},
+    ],
+    "window": {"size": 1, "stride": 1},
+})
+
+
+def test_a_relative_column_is_the_value_minus_the_key_moving_mean_before_it():
+    # Key a: 10, 20, 30, 60. Means before each: -, 10 (exact), 15 (exact, weight 1/2), 22.5 (then weight 0.5).
+    payloads = [tx("a", ts=1, amount=10), tx("b", ts=2, amount=99), tx("a", ts=3, amount=20),
+                tx("a", ts=4, amount=30), tx("a", ts=5, amount=60)]
+    table = build_table(RELATIVE_SPEC, payloads)
+    a_rows = [i for i, key in enumerate(table.keys) if key == "a"]
+    assert table.columns[a_rows, 1].tolist() == [0.0, 10.0, 15.0, 37.5]
+    b_rows = [i for i, key in enumerate(table.keys) if key == "b"]
+    assert table.columns[b_rows, 1].tolist() == [0.0]  # each key has its own mean
+    assert table.columns[a_rows, 0].tolist() == [10.0, 20.0, 30.0, 60.0]  # the absolute column is untouched
+
+
+@pytest.mark.parametrize("feature, message", [
+    ({"name": "x", "path": "x", "encoding": "numeric", "relative": 0}, "in \\(0, 1\\]"),
+    ({"name": "x", "path": "x", "encoding": "onehot", "categories": ["a"], "relative": 0.1}, "numeric or log1p"),
+    ({"name": "x", "derived": "seconds_since_previous", "encoding": "log1p", "relative": 0.1}, "seconds_since_previous"),
+])
+def test_relative_is_validated(feature, message):
+    with pytest.raises(ValueError, match=message):
+        ModelSpec.from_json({**json.loads(json.dumps({
+            "name": "r", "version": "1", "stream": "s", "kind": "dense", "key": "k", "timestamp": "ts",
+            "window": {"size": 1, "stride": 1}})), "features": [feature]})

@@ -39,11 +39,14 @@ class Feature:
     derived: str | None = None
     categories: tuple[str, ...] | None = None
     period: float | None = None
+    # Weight of the key's moving mean: the column is the value minus that mean (docs/model-contract.md).
+    relative: float | None = None
 
     @staticmethod
     def from_json(obj: dict[str, Any]) -> Feature:
         categories = obj.get("categories")
         period = obj.get("period")
+        relative = obj.get("relative")
         feature = Feature(
             name=obj.get("name"),
             encoding=obj.get("encoding"),
@@ -51,6 +54,7 @@ class Feature:
             derived=obj.get("derived"),
             categories=tuple(categories) if categories is not None else None,
             period=float(period) if period is not None else None,
+            relative=float(relative) if relative is not None else None,
         )
         feature.validate()
         return feature
@@ -67,6 +71,8 @@ class Feature:
             obj["categories"] = list(self.categories)
         if self.period is not None:
             obj["period"] = int(self.period) if self.period.is_integer() else self.period
+        if self.relative is not None:
+            obj["relative"] = self.relative
         return obj
 
     def column_names(self) -> list[str]:
@@ -95,6 +101,13 @@ class Feature:
                 raise ValueError(f"feature '{self.name}': a derived feature cannot be onehot encoded")
         if self.encoding == CYCLIC and not (self.period is not None and self.period > 0):
             raise ValueError(f"feature '{self.name}': cyclic encoding needs a positive 'period'")
+        if self.relative is not None:
+            if not 0 < self.relative <= 1:
+                raise ValueError(f"feature '{self.name}': 'relative' is the weight of the key's moving mean, in (0, 1]")
+            if self.encoding not in (NUMERIC, LOG1P):
+                raise ValueError(f"feature '{self.name}': 'relative' needs numeric or log1p encoding, not {self.encoding}")
+            if self.derived == SECONDS_SINCE_PREVIOUS:
+                raise ValueError(f"feature '{self.name}': 'relative' does not apply to seconds_since_previous")
 
 
 def column_names(features: list[Feature]) -> list[str]:

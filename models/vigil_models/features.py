@@ -198,6 +198,8 @@ class Featurizer:
         self.gap_features = [
             (f, s) for f, s in zip(spec.features, self.slices) if f.derived == SECONDS_SINCE_PREVIOUS
         ]
+        # Relative columns: the value minus the key's moving mean of it, also filled in key order.
+        self.relative_features = [(f, s.start) for f, s in zip(spec.features, self.slices) if f.relative is not None]
 
     def parse(self, payload: bytes) -> ParsedEvent:
         if len(payload) > self.max_payload_bytes:
@@ -268,6 +270,20 @@ class EventTable:
         return len(self.keys)
 
 
+def relative_to_baselines(features: list[tuple[Feature, int]], row: list[float], baselines: list[float], n: int) -> None:
+    """Replaces each relative column of a key's (n+1)-th event by its distance to the key's moving
+    mean before it, then moves the mean with weight max(relative, 1/(n+1)); the first event gives 0.
+    In float64 from the float32 column, as the job's WindowBuilder does."""
+    for i, (feature, column) in enumerate(features):
+        x = float(np.float32(row[column]))
+        if n == 0:
+            baselines[i] = x
+            row[column] = 0.0
+        else:
+            row[column] = x - baselines[i]
+            baselines[i] += max(feature.relative, 1.0 / (n + 1)) * (x - baselines[i])
+
+
 def read_lines(path: Path) -> list[bytes]:
     """The payloads of a JSON-lines file, one per line, line ending removed. Blank lines are not
     records (a file may end with one) and are left out."""
@@ -302,11 +318,13 @@ def build_table(spec: ModelSpec, payloads: Iterable[bytes], max_payload_bytes: i
         events.sort(key=lambda item: item[1].timestamp)  # stable: ties stay in file order
         start = len(keys)
         previous = None
-        for index, event in events:
+        baselines = [0.0] * len(featurizer.relative_features)
+        for n, (index, event) in enumerate(events):
             row = list(event.columns)
             for feature, columns in featurizer.gap_features:
                 if previous is not None:
                     row[columns] = encode_number(feature, (event.timestamp - previous) / 1000.0)
+            relative_to_baselines(featurizer.relative_features, row, baselines, n)
             keys.append(key)
             timestamps.append(event.timestamp)
             rows.append(row)

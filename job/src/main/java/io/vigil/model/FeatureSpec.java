@@ -18,8 +18,14 @@ import java.util.List;
  *       a value outside the list sets none of them (the model then sees something it never saw);
  *   <li>{@code cyclic}: sin and cos of value/period·2π, columns {@code feature:sin}, {@code feature:cos}.
  * </ul>
+ *
+ * <p>With {@code relative} (a weight in (0, 1]), a numeric or log1p feature's column is its encoded
+ * value minus the key's moving mean of it before this event: "this payment against the account's
+ * usual", which a model scoring one event at a time cannot otherwise know. The mean is exact over
+ * the key's first 1/relative events, then exponentially weighted; a key's first event gives 0.
  */
-public record FeatureSpec(String name, String path, String derived, String encoding, List<String> categories, Double period)
+public record FeatureSpec(
+        String name, String path, String derived, String encoding, List<String> categories, Double period, Double relative)
         implements Serializable {
 
     public static final String NUMERIC = "numeric";
@@ -66,6 +72,18 @@ public record FeatureSpec(String name, String path, String derived, String encod
         }
         if (ONEHOT.equals(encoding) && (categories == null || categories.isEmpty())) {
             throw new IllegalArgumentException("feature '" + name + "': onehot encoding needs a non-empty 'categories' list");
+        }
+        if (relative != null) {
+            if (!(relative > 0 && relative <= 1)) {
+                throw new IllegalArgumentException("feature '" + name + "': 'relative' is the weight of the key's moving mean, "
+                        + "in (0, 1]; got " + relative);
+            }
+            if (!NUMERIC.equals(encoding) && !LOG1P.equals(encoding)) {
+                throw new IllegalArgumentException("feature '" + name + "': 'relative' needs numeric or log1p encoding, not " + encoding);
+            }
+            if (SECONDS_SINCE_PREVIOUS.equals(derived)) {
+                throw new IllegalArgumentException("feature '" + name + "': 'relative' does not apply to seconds_since_previous");
+            }
         }
         if (CYCLIC.equals(encoding) && (period == null || !(period > 0))) {
             throw new IllegalArgumentException("feature '" + name + "': cyclic encoding needs a positive 'period'");

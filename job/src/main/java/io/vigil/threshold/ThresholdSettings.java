@@ -18,9 +18,9 @@ import java.io.Serializable;
  */
 public record ThresholdSettings(double k, double alpha, int warmup, int topFeatures) implements Serializable {
 
-    public static final double DEFAULT_K = 4.0;
+    public static final double DEFAULT_K = 3.5;
     public static final double DEFAULT_ALPHA = 0.01;
-    public static final int DEFAULT_WARMUP = 100;
+    public static final int DEFAULT_WARMUP = 50;
     public static final int DEFAULT_TOP_FEATURES = 3;
 
     public static ThresholdSettings defaults() {

@@ -14,7 +14,8 @@ import io.vigil.model.ModelContract;
  * <p>Two guards keep an anomaly from teaching a key to accept it. A score that creeps up slowly (a
  * sensor drifting away) stays under the threshold for a while, and learned as is it would raise
  * the threshold a little at every step until the threshold runs away from the scores. So a learned
- * score is first clipped at mean + {@value #LEARN_CLIP_SD}·sd (a winsorized, Huber-style update),
+ * score is first clipped to mean ± {@value #LEARN_CLIP_SD}·sd (a winsorized, Huber-style update; the
+ * lower side keeps a skewed left tail from inflating the variance),
  * and the key's mean and standard deviation stay within bounds of the model's calibration: what
  * it learns, and so its mean, within {@value #MEAN_BOUND_SD} calibration standard deviations of the calibration mean,
  * its standard deviation within a factor {@value #SD_BOUND_FACTOR} of the calibration's. A key
@@ -48,8 +49,9 @@ public record ThresholdState(long count, double mean, double variance) {
         double calibrationSd = calibration.logStd();
         // The learned value, not the mean, is bounded: the mean then stays in bounds and the
         // variance measures the spread of what was learned rather than the distance to a bound.
-        double low = calibration.logMean() - MEAN_BOUND_SD * calibrationSd;
-        double high = Math.min(mean + LEARN_CLIP_SD * Math.sqrt(variance), calibration.logMean() + MEAN_BOUND_SD * calibrationSd);
+        double sd = Math.sqrt(variance);
+        double low = Math.max(mean - LEARN_CLIP_SD * sd, calibration.logMean() - MEAN_BOUND_SD * calibrationSd);
+        double high = Math.min(mean + LEARN_CLIP_SD * sd, calibration.logMean() + MEAN_BOUND_SD * calibrationSd);
         double delta = clamp(logScore, low, high) - mean;
         double nextSd = clamp(Math.sqrt((1 - a) * (variance + a * delta * delta)),
                 calibrationSd / SD_BOUND_FACTOR, calibrationSd * SD_BOUND_FACTOR);

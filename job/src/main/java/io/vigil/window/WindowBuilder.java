@@ -40,6 +40,9 @@ public final class WindowBuilder implements Serializable {
     private final float[] mean;
     private final float[] std;
     private final DerivedFeature[] derived;
+    /** Columns that hold a value relative to the key's moving mean, and the weights of those means. */
+    private final int[] relativeColumns;
+    private final double[] relativeWeights;
 
     /** @throws IllegalArgumentException if the contract is invalid */
     public WindowBuilder(ModelContract contract) {
@@ -50,9 +53,15 @@ public final class WindowBuilder implements Serializable {
         this.mean = contract.normalization().mean().clone();
         this.std = contract.normalization().std().clone();
         List<DerivedFeature> derivedFeatures = new ArrayList<>();
+        List<Integer> relative = new ArrayList<>();
+        List<Double> weights = new ArrayList<>();
         int column = 0;
         for (FeatureSpec spec : contract.features()) {
             int width = spec.columnNames().size();
+            if (spec.relative() != null) {
+                relative.add(column);
+                weights.add(spec.relative());
+            }
             if (spec.isDerived()) {
                 Encoding encoding = Encoding.of(spec);
                 if (encoding == Encoding.ONEHOT) {
@@ -65,6 +74,8 @@ public final class WindowBuilder implements Serializable {
             column += width;
         }
         this.derived = derivedFeatures.toArray(DerivedFeature[]::new);
+        this.relativeColumns = relative.stream().mapToInt(Integer::intValue).toArray();
+        this.relativeWeights = weights.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     public int windowSize() {
@@ -77,7 +88,7 @@ public final class WindowBuilder implements Serializable {
 
     /** The history of a key not seen before. */
     public WindowState newState() {
-        return new WindowState(new float[size * columnCount], 0, 0);
+        return new WindowState(new float[size * columnCount], 0, 0, new double[relativeColumns.length]);
     }
 
     /**
@@ -85,7 +96,8 @@ public final class WindowBuilder implements Serializable {
      * window size or column count cannot be continued and has to start over.
      */
     public boolean fits(WindowState state) {
-        return state.ring != null && state.ring.length == size * columnCount && state.steps >= 0;
+        return state.ring != null && state.ring.length == size * columnCount && state.steps >= 0
+                && state.baselines != null && state.baselines.length == relativeColumns.length;
     }
 
     /**
@@ -110,6 +122,7 @@ public final class WindowBuilder implements Serializable {
                         state.ring, row + feature.column());
             }
         }
+        relativeToBaselines(state, row);
         state.steps++;
         state.lastTimestamp = timestamp;
 
@@ -118,6 +131,26 @@ public final class WindowBuilder implements Serializable {
         }
         int events = state.steps == size ? size : stride;
         return new ScoringRequest(key, timestamp, normalizedWindow(state), events);
+    }
+
+    /**
+     * Replaces each relative column by its distance to the key's moving mean before this event, then
+     * moves the mean: weight 1/(n+1) for the key's (n+1)-th event until that falls below the
+     * feature's weight (an exact mean over the first events), then the weight itself.
+     */
+    private void relativeToBaselines(WindowState state, int row) {
+        for (int i = 0; i < relativeColumns.length; i++) {
+            int at = row + relativeColumns[i];
+            double x = state.ring[at];
+            if (state.steps == 0) {
+                state.baselines[i] = x;
+                state.ring[at] = 0f;
+            } else {
+                state.ring[at] = (float) (x - state.baselines[i]);
+                double weight = Math.max(relativeWeights[i], 1.0 / (state.steps + 1));
+                state.baselines[i] += weight * (x - state.baselines[i]);
+            }
+        }
     }
 
     private static double derivedValue(DerivedFeature feature, WindowState state, long timestamp) {

@@ -5,7 +5,7 @@ package io.vigil.window;
  * {@link WindowBuilder}: a ring of the last {@code window.size} events' columns, encoded but not
  * normalized (normalization is applied when a window is copied out, so the ring does not depend on
  * it), the number of events seen and the newest event time. Fixed size per key: window.size ×
- * columns floats and two longs.
+ * columns floats, two longs, and a double per relative feature.
  *
  * <p>A POJO, not a record, because it is updated in place for every event.
  */
@@ -19,12 +19,15 @@ public class WindowState {
 
     /** Event time (epoch ms) of the newest event; meaningless while {@code steps == 0}. */
     public long lastTimestamp;
+    /** Per relative feature, the key's moving mean of its encoded value (see {@code FeatureSpec#relative}). */
+    public double[] baselines;
 
     public WindowState() {}
 
-    public WindowState(float[] ring, long steps, long lastTimestamp) {
+    public WindowState(float[] ring, long steps, long lastTimestamp, double[] baselines) {
         this.ring = ring;
         this.steps = steps;
         this.lastTimestamp = lastTimestamp;
+        this.baselines = baselines;
     }
 }

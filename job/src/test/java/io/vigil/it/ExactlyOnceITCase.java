@@ -73,8 +73,7 @@ class ExactlyOnceITCase {
         kafka.createTopic("dead-letters-" + name, 1);
         PipelineRun.run(PipelineRun.settings(PipelineRun.args(kafka,
                 "--alerts.topic", alerts, "--dead-letter.topic", "dead-letters-" + name,
-                "--alerts.transactional-id-prefix", "vigil-" + name, "--kafka.group-id", "vigil-" + name,
-                "--checkpoint.interval", "500 ms")), decorate);
+                "--alerts.transactional-id-prefix", "vigil-" + name, "--kafka.group-id", "vigil-" + name)), decorate);
         return PipelineRun.readJson(kafka, alerts);
     }
 

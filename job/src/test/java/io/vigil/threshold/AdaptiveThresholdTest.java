@@ -38,7 +38,8 @@ class AdaptiveThresholdTest {
     /** With k = 4: exp(ln 0.3 + 4·0.4) ≈ 1.486. */
     static final double SEED_THRESHOLD = 0.3 * Math.exp(1.6);
 
-    static final ThresholdSettings DEFAULTS = ThresholdSettings.defaults();
+    /** The worked numbers below use k = 4 and warm-up 100, not the shipped defaults. */
+    static final ThresholdSettings DEFAULTS = new ThresholdSettings(4.0, 0.01, 100, 3);
 
     private static final float[] ERRORS = {0.1f, 5.0f, 0.5f, 2.0f, 0.05f};
     private static final float[] OBSERVED = {71.2f, 1.5f, 0.9f, 0.5f, -0.8f};

@@ -10,7 +10,7 @@ class ThresholdSettingsTest {
     @Test
     void defaultsAreValid() {
         ThresholdSettings defaults = ThresholdSettings.defaults();
-        assertEquals(new ThresholdSettings(4.0, 0.01, 100, 3), defaults.validate());
+        assertEquals(new ThresholdSettings(3.5, 0.01, 50, 3), defaults.validate());
     }
 
     @Test

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vigil.model.ModelContract;
 import io.vigil.testing.TestContracts;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -94,5 +95,31 @@ class WindowBuilderTest {
     @Test
     void eventWithAnotherColumnCountIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> builder.append(builder.newState(), "k", 0, new float[3]));
+    }
+
+    @Test
+    void aRelativeColumnIsTheValueMinusTheKeysMovingMeanBeforeIt() throws Exception {
+        ModelContract contract = ModelContract.JSON.readValue("""
+                {"name": "r", "version": "1", "onnx": {"file": "m.onnx", "sha256": "00", "input": "window", "output": "reconstruction"},
+                 "key": "k", "timestamp": "ts",
+                 "features": [{"name": "amount", "path": "amount", "encoding": "numeric"},
+                              {"name": "amount_vs_usual", "path": "amount", "encoding": "numeric", "relative": 0.5}],
+                 "columns": ["amount", "amount_vs_usual"], "window": {"size": 1, "stride": 1},
+                 "normalization": {"mean": [0, 0], "std": [1, 1]},
+                 "calibration": {"samples": 1, "log_mean": 0, "log_std": 1}}
+                """, ModelContract.class);
+        WindowBuilder builder = new WindowBuilder(contract);
+        WindowState a = builder.newState();
+        WindowState b = builder.newState();
+        // Key a: 10, 20, 30, 60. Means before each: none, 10 (exact), 15 (exact, weight 1/2), 22.5 (then weight 0.5).
+        float[] relative = new float[4];
+        float[] amounts = {10, 20, 30, 60};
+        for (int i = 0; i < amounts.length; i++) {
+            ScoringRequest request = builder.append(a, "a", i, new float[] {amounts[i], amounts[i]});
+            relative[i] = request.window()[1];
+            assertEquals(amounts[i], request.window()[0], "the absolute column is untouched");
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0f, 10f, 15f, 37.5f}, relative);
+        assertEquals(0f, builder.append(b, "b", 0, new float[] {99, 99}).window()[1], "each key has its own mean");
     }
 }
