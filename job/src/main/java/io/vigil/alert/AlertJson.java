@@ -67,7 +67,10 @@ public final class AlertJson {
 
     /**
      * Kafka records for {@code topic}: the entity key is the record key, so the default partitioner
-     * puts all alerts of a key in one partition, in order; the record timestamp is the event time.
+     * puts all alerts of a key in one partition, in order. The record timestamp is left to the
+     * producer (the time of writing): brokers reject timestamps more than an hour ahead of their clock
+     * and delete records older than the retention, so event time, which may be anywhere (a replay of
+     * last month, a device with a fast clock), would lose alerts. Event time is in the JSON.
      */
     public static KafkaRecordSerializationSchema<Alert> kafkaSchema(String topic) {
         return new KafkaSchema(topic);
@@ -88,13 +91,7 @@ public final class AlertJson {
             if (json == null) {
                 json = new AlertJson();
             }
-            return new ProducerRecord<>(topic, null, kafkaTimestamp(alert.eventTime()),
-                    alert.key().getBytes(StandardCharsets.UTF_8), json.toJson(alert));
+            return new ProducerRecord<>(topic, null, null, alert.key().getBytes(StandardCharsets.UTF_8), json.toJson(alert));
         }
-    }
-
-    /** Kafka rejects negative timestamps; an event before 1970 gets the producer's clock instead. */
-    static Long kafkaTimestamp(long eventTime) {
-        return eventTime >= 0 ? eventTime : null;
     }
 }

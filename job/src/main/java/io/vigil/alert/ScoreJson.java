@@ -63,7 +63,8 @@ public final class ScoreJson {
             if (json == null) {
                 json = new ScoreJson();
             }
-            return new ProducerRecord<>(topic, null, AlertJson.kafkaTimestamp(score.eventTime()),
+            // Timestamped by the producer, as alerts are (see AlertJson).
+            return new ProducerRecord<>(topic, null, null,
                     score.key().getBytes(StandardCharsets.UTF_8), json.toJson(score));
         }
     }

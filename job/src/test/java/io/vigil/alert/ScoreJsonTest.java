@@ -23,13 +23,13 @@ class ScoreJsonTest {
     }
 
     @Test
-    void kafkaRecordIsKeyedByEntityKeyAndStampedWithEventTime() {
+    void kafkaRecordIsKeyedByEntityKeyAndTimestampedByTheProducer() {
         ProducerRecord<byte[], byte[]> record = ScoreJson.kafkaSchema("scores").serialize(SCORE, null, null);
 
         assertEquals("scores", record.topic());
         assertNull(record.partition());
         assertArrayEquals("pump-17".getBytes(StandardCharsets.UTF_8), record.key());
         assertArrayEquals(new ScoreJson().toJson(SCORE), record.value());
-        assertEquals(AlertJsonTest.EVENT_TIME, record.timestamp());
+        assertNull(record.timestamp());
     }
 }
