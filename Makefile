@@ -17,15 +17,17 @@ JAVA_OPENS := --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/
   --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
   --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
 
-.PHONY: help venv build test test-python test-java demo models bench clean
+.PHONY: help job-help venv build deploy-lib test test-python test-java demo models bench clean
 
 help:
 	@echo "make demo      run the job on a local Flink (Web UI :8081) with an embedded Kafka broker and live generated events"
 	@echo "               (DEMO_SECONDS=$(DEMO_SECONDS); Ctrl-C stops it early)"
 	@echo "make test      run every test (Python and Java), installing what they need"
 	@echo "make build     build the job jar: job/target/vigil-job-*-flink.jar"
+	@echo "make deploy-lib  ONNX Runtime for a Flink cluster's lib/ (deploy/lib/onnxruntime.jar; docker-compose.yml)"
 	@echo "make models    regenerate training data and retrain the committed models (models/README.md)"
-	@echo "make bench     scoring throughput benchmark"
+	@echo "make job-help  the job's parameters, with defaults and descriptions"
+	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: models/requirements.txt
@@ -36,6 +38,12 @@ $(VENV)/.installed: models/requirements.txt
 
 build:
 	$(MVN) -DskipTests package
+
+# ONNX Runtime for a cluster's lib/ (docker-compose.yml mounts it); the GPU build also runs on CPU.
+deploy-lib:
+	$(MVN) dependency:copy -Dartifact=com.microsoft.onnxruntime:onnxruntime_gpu:1.29.0 \
+	  -DoutputDirectory=$(CURDIR)/deploy/lib -Dmdep.stripVersion=true
+	mv deploy/lib/onnxruntime_gpu.jar deploy/lib/onnxruntime.jar
 
 test: test-python test-java
 
@@ -55,17 +63,20 @@ demo: target/demo.classpath
 	  io.vigil.demo.Demo --seconds $(DEMO_SECONDS)
 
 # Training data comes from the project's generator (normal behaviour only), then PyTorch trains and exports.
-models: venv
-	$(MVN) -DskipTests package -pl job
-	mkdir -p build/training
-	java -cp job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar:$$($(MVN) dependency:build-classpath -pl job -Dmdep.outputFile=/dev/stdout -Dmdep.includeScope=provided) \
-	  io.vigil.generator.Generator --stream both --anomaly-rate 0 --malformed-rate 0 --seed 7 \
-	  --keys 64 --events 400000 --out build/training
+GENERATE := java -cp job/target/classes:$$(cat target/demo.classpath) io.vigil.generator.Generator --anomaly-rate 0 --malformed-rate 0
+models: venv target/demo.classpath
+	rm -rf build/training && mkdir -p build/training
+	$(GENERATE) --stream sensors --keys 64 --events 200000 --seed 7 --out build/training
+	$(GENERATE) --stream transactions --keys 1000 --events 150000 --seed 8 --out build/training
 	cd models && PATH=$(CURDIR)/$(VENV)/bin:$$PATH ./reproduce.sh $(CURDIR)/build/training
+
+job-help: target/demo.classpath
+	java -cp job/target/classes:$$(cat target/demo.classpath) io.vigil.DetectionJob --help
 
 bench: target/demo.classpath
 	$(MVN) -DskipTests test-compile -pl job
 	java -Xmx2g $(JAVA_OPENS) -cp job/target/test-classes:job/target/classes:$$(cat target/demo.classpath) io.vigil.bench.ScoringBenchmark
+	cd job && java -Xmx4g $(JAVA_OPENS) -cp target/test-classes:target/classes:$$(cat ../target/demo.classpath) io.vigil.bench.JobBenchmark
 
 clean:
 	$(MVN) clean

@@ -23,7 +23,7 @@ import java.util.Random;
  */
 public final class ScoringBenchmark {
 
-    private static final int[] BATCHES = {1, 16, 64, 256, 1024};
+    private static final int[] BATCHES = {1, 64, 256, 1024};
     private static final int ROUNDS = 7;
     private static final int WINDOWS_PER_ROUND = 65_536;
 
