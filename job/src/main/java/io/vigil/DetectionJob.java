@@ -23,7 +23,6 @@ import io.vigil.window.ScoringRequest;
 import io.vigil.window.WindowAssembler;
 import java.time.Duration;
 import java.util.function.Function;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -82,15 +81,8 @@ public final class DetectionJob {
                 .process(new EventParser(contract, stream.keyPath(), stream.timestampPath(), settings.maxPayloadBytes()))
                 .uid(stream.uid("parse")).name(stream.uid("parse"));
 
-        // Event time is inside the JSON, so watermarks follow the parser (chained, same parallelism).
-        DataStream<Event> timed = events
-                .assignTimestampsAndWatermarks(WatermarkStrategy
-                        .<Event>forBoundedOutOfOrderness(settings.outOfOrderness())
-                        .withTimestampAssigner((event, kafkaTimestamp) -> event.timestamp())
-                        .withIdleness(settings.idleness()))
-                .uid(stream.uid("watermarks")).name(stream.uid("watermarks"));
-
-        SingleOutputStreamOperator<ScoringRequest> windows = timed
+        // Records carry their event time and per-partition watermarks from the source (SourceWatermarks).
+        SingleOutputStreamOperator<ScoringRequest> windows = events
                 .keyBy(Event::key)
                 .process(new WindowAssembler(contract, settings.allowedLateness().toMillis(), ttl(settings)))
                 .uid(stream.uid("window")).name(stream.uid("window"));

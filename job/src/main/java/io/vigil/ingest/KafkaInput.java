@@ -3,7 +3,6 @@ package io.vigil.ingest;
 import io.vigil.config.JobSettings;
 import io.vigil.config.StreamSettings;
 import java.util.regex.Pattern;
-import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -11,7 +10,7 @@ import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.consumer.OffsetResetStrategy;
 
-/** Builds the Kafka source of one stream: raw records, no watermarks yet (event time is in the JSON). */
+/** Builds the Kafka source of one stream: raw records, with per-partition event-time watermarks. */
 public final class KafkaInput {
 
     private KafkaInput() {}
@@ -41,7 +40,7 @@ public final class KafkaInput {
     }
 
     public static DataStream<RawEvent> read(StreamExecutionEnvironment env, JobSettings settings, StreamSettings stream) {
-        return env.fromSource(source(settings, stream), WatermarkStrategy.noWatermarks(), stream.uid("kafka-source"))
+        return env.fromSource(source(settings, stream), SourceWatermarks.of(stream, settings), stream.uid("kafka-source"))
                 .uid(stream.uid("kafka-source"));
     }
 }

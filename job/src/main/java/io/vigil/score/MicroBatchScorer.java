@@ -114,16 +114,14 @@ public class MicroBatchScorer extends AbstractStreamOperator<ScoredWindow>
 
     @Override
     public void processElement(StreamRecord<ScoringRequest> record) throws Exception {
-        if (pending.isEmpty()) {
-            long now = getProcessingTimeService().getCurrentProcessingTime();
-            batchDeadline = now + maxBatchDelayMs;
-            flushTimer = getProcessingTimeService().registerTimer(batchDeadline, this::onFlushTimer);
-        }
         // The request is kept, not copied: the assembler emits a new request, with a new array, per window.
         pendingTimestamps[pending.size()] = record.hasTimestamp() ? record.getTimestamp() : Long.MIN_VALUE;
         pending.add(record.getValue());
         if (pending.size() >= maxBatchRows) {
             flush();
+        } else if (pending.size() == 1) {
+            batchDeadline = getProcessingTimeService().getCurrentProcessingTime() + maxBatchDelayMs;
+            flushTimer = getProcessingTimeService().registerTimer(batchDeadline, this::onFlushTimer);
         }
     }
 
