@@ -86,6 +86,11 @@ class DetectionJobITCase {
     @Test
     void injectedAnomaliesAreAlertedWithFewFalseAlerts() {
         DetectionTally all = tally(null);
+        for (String stream : List.of("sensors", "transactions")) {
+            DetectionTally one = tally(stream);
+            System.out.printf("detection on %s: caught %d of %d injected (recall %.3f), false alert rate %.4f; by kind %s%n",
+                    stream, one.caught(), one.injected(), one.recall(), one.falseAlertRate(), describe(one));
+        }
         assertThat(all.injected()).as("anomalies injected").isGreaterThan(80);
         assertThat(all.recall()).as("recall over all injected anomalies; by kind %s", describe(all)).isGreaterThanOrEqualTo(0.9);
         assertThat(all.falseAlertRate()).as("false alerts per normal window").isLessThanOrEqualTo(0.01);
