@@ -1,0 +1,105 @@
+"""The metric functions against cases worked out by hand."""
+
+import math
+
+import numpy as np
+import pytest
+
+from vigil_models import metrics
+from vigil_models.metrics import NabSeries
+
+LABELS = np.array([0, 1, 1, 1, 0, 1, 1, 0])
+ALERTS = np.array([0, 0, 1, 0, 0, 0, 0, 1], dtype=bool)
+
+
+def test_segments_are_maximal_runs_of_anomalous_points():
+    assert metrics.segments(LABELS) == [(1, 3), (5, 6)]
+    assert metrics.segments(np.array([1, 1, 0, 1])) == [(0, 1), (3, 3)]
+    assert metrics.segments(np.zeros(4)) == []
+
+
+def test_pointwise_counts_each_point():
+    m = metrics.precision_recall_f1(LABELS, ALERTS)
+    assert (m["tp"], m["fp"], m["fn"]) == (1, 1, 4)
+    assert m["precision"] == pytest.approx(0.5)
+    assert m["recall"] == pytest.approx(0.2)
+    assert m["f1"] == pytest.approx(2 * 0.5 * 0.2 / 0.7)
+
+
+def test_point_adjustment_credits_a_whole_segment_for_one_alert_in_it():
+    adjusted = metrics.point_adjust(LABELS, ALERTS)
+    assert adjusted.tolist() == [False, True, True, True, False, False, False, True]
+    m = metrics.precision_recall_f1(LABELS, adjusted)
+    assert (m["precision"], m["recall"]) == (pytest.approx(0.75), pytest.approx(0.6))
+
+
+def test_detection_delay_is_measured_from_the_segment_start_to_its_first_alert():
+    points, seconds = metrics.detection_delays(LABELS, ALERTS, np.arange(8) * 2000)
+    assert points == [1]
+    assert seconds == [2.0]
+
+
+def test_ranking_puts_unscored_points_lowest_and_is_undefined_for_one_class():
+    labels = np.array([0, 0, 1, 1])
+    assert metrics.ranking(labels, np.array([0.1, 0.2, 0.3, 0.4]))["auc_roc"] == pytest.approx(1.0)
+    # The anomalous point without a score ranks below both normal ones: half the pairs are right.
+    assert metrics.ranking(labels, np.array([0.1, 0.2, np.nan, 0.4]))["auc_roc"] == pytest.approx(0.5)
+    assert metrics.ranking(np.zeros(3), np.array([0.1, 0.2, 0.3])) == {"auc_roc": None, "auc_pr": None}
+
+
+def test_evaluate_reports_alerts_per_thousand_normal_points():
+    result = metrics.evaluate(LABELS, np.linspace(0, 1, 8), ALERTS)
+    assert result["alerts_per_1000_normal"] == pytest.approx(1000 / 3)
+    assert result["detected_segments"] == 1 and result["anomalous_segments"] == 2
+
+
+# NAB: 100 points (probation: the first 15), one window over points 40..49.
+WINDOW = [(40, 49)]
+STANDARD = metrics.NAB_PROFILES["standard"]
+
+
+def alerts_at(*indices):
+    alerts = np.zeros(100, dtype=bool)
+    alerts[list(indices)] = True
+    return alerts
+
+
+def sigmoid(y):
+    return 2 / (1 + math.exp(5 * y)) - 1
+
+
+def test_nab_earliest_detection_in_a_window_scores_the_full_true_positive_weight():
+    assert metrics.nab_raw_score(NabSeries(alerts_at(40, 45), WINDOW), STANDARD) == pytest.approx(1.0)
+
+
+def test_nab_late_detection_scores_less():
+    expected = sigmoid(-0.1) / sigmoid(-1.0)  # position -(49 - 49 + 1) / 10
+    assert expected == pytest.approx(0.248242, abs=1e-6)
+    assert metrics.nab_raw_score(NabSeries(alerts_at(49), WINDOW), STANDARD) == pytest.approx(expected)
+
+
+def test_nab_false_positives_before_any_window_cost_the_full_weight_and_misses_cost_fn():
+    assert metrics.nab_raw_score(NabSeries(alerts_at(20), WINDOW), STANDARD) == pytest.approx(-0.11 - 1.0)
+    assert metrics.nab_raw_score(NabSeries(alerts_at(20), WINDOW), metrics.NAB_PROFILES["reward_low_fn"]) \
+        == pytest.approx(-0.11 - 2.0)
+
+
+def test_nab_false_positive_after_a_window_is_weighted_by_its_distance():
+    # 9 points past the window's end, relative to its width minus one (9): position 1.
+    assert metrics.nab_raw_score(NabSeries(alerts_at(58), WINDOW), STANDARD) == pytest.approx(
+        0.11 * sigmoid(1.0) - 1.0)
+    assert 0.11 * sigmoid(1.0) == pytest.approx(-0.108528, abs=1e-6)
+
+
+def test_nab_ignores_detections_in_the_probationary_period():
+    assert metrics.nab_probation(100) == 15
+    assert metrics.nab_probation(100_000) == 750
+    assert metrics.nab_raw_score(NabSeries(alerts_at(10), WINDOW), STANDARD) == pytest.approx(-1.0)
+
+
+def test_nab_normalized_score_is_0_for_no_detections_and_100_for_perfect_ones():
+    files = [NabSeries(alerts_at(40), WINDOW), NabSeries(alerts_at(49), WINDOW)]
+    assert metrics.nab_score([NabSeries(alerts_at(), WINDOW)]) == pytest.approx(0.0)
+    assert metrics.nab_score([files[0]]) == pytest.approx(100.0)
+    # raw 1 + 0.248242, null -2, perfect 2
+    assert metrics.nab_score(files) == pytest.approx(100 * (1.248242 + 2) / 4, abs=1e-4)

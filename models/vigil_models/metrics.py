@@ -1,0 +1,183 @@
+"""Detection metrics over one labelled series (or several, concatenated with their boundaries kept).
+
+Inputs are per point, in time order: ``labels`` (1 anomalous, 0 normal), ``scores`` (higher is more
+anomalous; NaN where the job produced no score, e.g. before a key's first full window) and
+``alerts`` (what the job's threshold decided). Thresholds are never fitted here: the alerts come
+from the job, and only the ranking metrics (AUC) look at the raw scores.
+
+- point-wise precision, recall and F1 of the alerts;
+- point-adjusted precision, recall and F1 (Xu et al., WWW 2018): an anomalous segment in which any
+  point is alerted counts as detected in full. It flatters detectors and is reported as such, next to
+  the point-wise figures, because much of the literature (SKAB's leaderboard among it) uses it;
+- AUC-ROC and AUC-PR (average precision) of the scores, points without a score ranked lowest;
+- mean detection delay: for each detected segment, points (and seconds, given timestamps) from its
+  first point to its first alert;
+- alerts per 1,000 normal points;
+- the NAB score (Lavin and Ahmad, 2015) for anomaly windows, under NAB's three cost profiles.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def segments(labels: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs of 1 in ``labels`` as (first, last) indices, inclusive."""
+    padded = np.concatenate([[0], np.asarray(labels, dtype=np.int8), [0]])
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(start), int(end) - 1) for start, end in zip(edges[0::2], edges[1::2])]
+
+
+def precision_recall_f1(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    labels = np.asarray(labels, dtype=bool)
+    predicted = np.asarray(predicted, dtype=bool)
+    tp = int(np.sum(labels & predicted))
+    fp = int(np.sum(~labels & predicted))
+    fn = int(np.sum(labels & ~predicted))
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+
+
+def point_adjust(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """``predicted`` with every anomalous segment that has an alert marked alerted throughout."""
+    adjusted = np.asarray(predicted, dtype=bool).copy()
+    for start, end in segments(labels):
+        if adjusted[start:end + 1].any():
+            adjusted[start:end + 1] = True
+    return adjusted
+
+
+def ranking(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
+    """AUC-ROC and AUC-PR; None when the labels hold one class only (both are undefined then)."""
+    labels = np.asarray(labels, dtype=np.int8)
+    if labels.min(initial=0) == labels.max(initial=0):
+        return {"auc_roc": None, "auc_pr": None}
+    scores = np.asarray(scores, dtype=np.float64)
+    # A point without a score (before its key's first full window) is ranked below every scored one.
+    filled = np.where(np.isnan(scores), np.nanmin(scores, initial=0.0) - 1.0, scores)
+    return {"auc_roc": float(roc_auc_score(labels, filled)), "auc_pr": float(average_precision_score(labels, filled))}
+
+
+def detection_delays(labels: np.ndarray, predicted: np.ndarray, timestamps_ms: np.ndarray | None = None
+                     ) -> tuple[list[int], list[float]]:
+    """For each anomalous segment with an alert: points, and seconds, from its start to its first alert."""
+    predicted = np.asarray(predicted, dtype=bool)
+    points: list[int] = []
+    seconds: list[float] = []
+    for start, end in segments(labels):
+        hits = np.flatnonzero(predicted[start:end + 1])
+        if len(hits):
+            points.append(int(hits[0]))
+            if timestamps_ms is not None:
+                seconds.append((float(timestamps_ms[start + hits[0]]) - float(timestamps_ms[start])) / 1000.0)
+    return points, seconds
+
+
+# NAB's cost profiles (NAB config/profiles.json): weights of a true positive, a false positive and a
+# missed window; true negatives score 0.
+NAB_PROFILES = {
+    "standard": {"tp": 1.0, "fp": 0.11, "fn": 1.0},
+    "reward_low_fp": {"tp": 1.0, "fp": 0.22, "fn": 1.0},
+    "reward_low_fn": {"tp": 1.0, "fp": 0.11, "fn": 2.0},
+}
+NAB_PROBATION = 0.15  # of a file, at most 750 points (NAB: min(15 % of the length, 15 % of 5000))
+
+
+def nab_scaled_sigmoid(position: float) -> float:
+    """NAB's weighting of a detection by its position relative to the end of an anomaly window:
+    -1 at the window's start gives almost +1, 0 at its end 0, and after the window the value falls
+    towards -1 (a false positive just after a window costs less than one far from any)."""
+    if position > 3.0:
+        return -1.0
+    return 2.0 / (1.0 + math.exp(5.0 * position)) - 1.0
+
+
+@dataclass(frozen=True)
+class NabSeries:
+    """One NAB data file as the scorer needs it: the points' alerts and the anomaly windows as
+    (first, last) point indices, inclusive."""
+
+    alerts: np.ndarray
+    windows: list[tuple[int, int]]
+
+
+def nab_probation(length: int) -> int:
+    """Points at the start of a file in which NAB ignores detections: 15 %, at most 750."""
+    return int(min(math.floor(NAB_PROBATION * length), NAB_PROBATION * 5000))
+
+
+def nab_raw_score(series: NabSeries, profile: dict[str, float]) -> float:
+    """A detector's raw NAB score on one file under one profile, following NAB's scorer: within a
+    window only the earliest detection counts, weighted by the scaled sigmoid of its position and
+    normalized so that a detection at the window's first point scores exactly ``tp``; each window
+    without one costs ``fn``; a detection outside every window costs ``fp`` times the sigmoid of its
+    distance past the preceding window, relative to that window's width (the full ``fp`` when no
+    window precedes it). Detections in the probationary period are ignored."""
+    alerts = np.asarray(series.alerts, dtype=bool)
+    probation = nab_probation(len(alerts))
+    windows = sorted(series.windows)
+    max_tp = nab_scaled_sigmoid(-1.0)
+    score = 0.0
+    detected = [False] * len(windows)
+    for index in np.flatnonzero(alerts):
+        if index < probation:
+            continue
+        inside = next((w for w, (a, b) in enumerate(windows) if a <= index <= b), None)
+        if inside is not None:
+            if not detected[inside]:
+                a, b = windows[inside]
+                detected[inside] = True
+                score += profile["tp"] * nab_scaled_sigmoid(-(b - index + 1) / (b - a + 1)) / max_tp
+            continue
+        preceding = [(a, b) for a, b in windows if b < index]
+        if not preceding:
+            score -= profile["fp"]
+        else:
+            a, b = preceding[-1]
+            score += profile["fp"] * nab_scaled_sigmoid((index - b) / max(b - a, 1))
+    score -= profile["fn"] * detected.count(False)
+    return score
+
+
+def nab_score(files: list[NabSeries], profile_name: str = "standard") -> float:
+    """NAB's normalized score over a corpus, 0 for the null detector (no detections) and 100 for the
+    perfect one (a detection at the first point of every window):
+    100 · (raw − null) / (perfect − null)."""
+    profile = NAB_PROFILES[profile_name]
+    raw = sum(nab_raw_score(f, profile) for f in files)
+    null = sum(nab_raw_score(NabSeries(np.zeros(len(f.alerts), dtype=bool), f.windows), profile) for f in files)
+    perfect = 0.0
+    for f in files:
+        best = np.zeros(len(f.alerts), dtype=bool)
+        for a, _ in f.windows:
+            best[a] = True
+        perfect += nab_raw_score(NabSeries(best, f.windows), profile)
+    return 100.0 * (raw - null) / (perfect - null) if perfect != null else 0.0
+
+
+def evaluate(labels: np.ndarray, scores: np.ndarray, alerts: np.ndarray,
+             timestamps_ms: np.ndarray | None = None) -> dict[str, object]:
+    """Every metric above for one labelled sequence of points."""
+    labels = np.asarray(labels, dtype=np.int8)
+    alerts = np.asarray(alerts, dtype=bool)
+    normal = int(np.sum(labels == 0))
+    delay_points, delay_seconds = detection_delays(labels, alerts, timestamps_ms)
+    segs = segments(labels)
+    return {
+        "points": int(len(labels)),
+        "anomalous_points": int(np.sum(labels == 1)),
+        "anomalous_segments": len(segs),
+        "detected_segments": len(delay_points),
+        "pointwise": precision_recall_f1(labels, alerts),
+        "point_adjusted": precision_recall_f1(labels, point_adjust(labels, alerts)),
+        **ranking(labels, scores),
+        "mean_detection_delay_points": float(np.mean(delay_points)) if delay_points else None,
+        "mean_detection_delay_seconds": float(np.mean(delay_seconds)) if delay_seconds else None,
+        "alerts_per_1000_normal": 1000.0 * int(np.sum(alerts & (labels == 0))) / normal if normal else None,
+    }
