@@ -17,7 +17,7 @@ JAVA_OPENS := --add-opens=java.base/java.util=ALL-UNNAMED --add-opens=java.base/
   --add-opens=java.base/java.util.concurrent=ALL-UNNAMED --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED \
   --add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED
 
-.PHONY: help job-help venv build deploy-lib test test-python test-java demo models bench clean
+.PHONY: help job-help venv build deploy-lib test test-python test-java test-evaluate evaluate demo models bench clean
 
 help:
 	@echo "make demo      run the job on a local Flink (Web UI :8081) with an embedded Kafka broker and live generated events"
@@ -27,6 +27,8 @@ help:
 	@echo "make deploy-lib  ONNX Runtime for a Flink cluster's lib/ (deploy/lib/onnxruntime.jar; docker-compose.yml)"
 	@echo "make models    regenerate training data and retrain the committed models (models/README.md)"
 	@echo "make job-help  the job's parameters, with defaults and descriptions"
+	@echo "make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=...] [NAB_WINDOWS=<json>]"
+	@echo "              replay a labelled CSV through the job and measure its detections (metrics.json, report.md, plots)"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
 
 venv: $(VENV)/.installed
@@ -45,13 +47,27 @@ deploy-lib:
 	  -DoutputDirectory=$(CURDIR)/deploy/lib -Dmdep.stripVersion=true
 	mv deploy/lib/onnxruntime_gpu.jar deploy/lib/onnxruntime.jar
 
-test: test-python test-java
+test: test-python test-java test-evaluate
 
 test-python: venv
 	cd models && .venv/bin/python -m pytest -q tests
 
 test-java:
 	$(MVN) verify
+
+# The replay through the job's topology that evaluations run (needs the Java build).
+JAVA_RUN = java -Xmx2g $(JAVA_OPENS) -cp $(CURDIR)/job/target/classes:$$(cat $(CURDIR)/target/demo.classpath)
+
+test-evaluate: venv target/demo.classpath
+	cd models && VIGIL_JAVA="$(JAVA_RUN)" .venv/bin/python -m pytest -q tests/test_evaluate.py
+
+# make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS="<job parameters>"] [NAB_WINDOWS=<json>]
+evaluate: venv target/demo.classpath
+	@if [ -z "$(DATA)" ] || [ -z "$(MODEL)" ] || [ -z "$(OUT)" ]; then \
+	  echo "usage: make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=\"<job parameters>\"] [NAB_WINDOWS=<json>]" >&2; \
+	  exit 2; fi
+	cd models && .venv/bin/python -m vigil_models.evaluate --data $(abspath $(DATA)) --model $(abspath $(MODEL)) \
+	  --out $(abspath $(OUT)) --java "$(JAVA_RUN)" $(if $(NAB_WINDOWS),--nab-windows $(abspath $(NAB_WINDOWS))) -- $(ARGS)
 
 # The demo module's class path: the job plus what a cluster would provide, and the embedded broker.
 target/demo.classpath: $(shell find job/src/main deploy/demo/src -type f) pom.xml job/pom.xml deploy/demo/pom.xml

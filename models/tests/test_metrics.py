@@ -16,6 +16,8 @@ def test_segments_are_maximal_runs_of_anomalous_points():
     assert metrics.segments(LABELS) == [(1, 3), (5, 6)]
     assert metrics.segments(np.array([1, 1, 0, 1])) == [(0, 1), (3, 3)]
     assert metrics.segments(np.zeros(4)) == []
+    # Two keys, the first ending and the second starting anomalous: two segments, not one.
+    assert metrics.segments(np.array([0, 1, 1, 1, 0]), starts=[2]) == [(1, 1), (2, 3)]
 
 
 def test_pointwise_counts_each_point():

@@ -25,11 +25,17 @@ import numpy as np
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 
-def segments(labels: np.ndarray) -> list[tuple[int, int]]:
-    """Maximal runs of 1 in ``labels`` as (first, last) indices, inclusive."""
-    padded = np.concatenate([[0], np.asarray(labels, dtype=np.int8), [0]])
-    edges = np.flatnonzero(np.diff(padded))
-    return [(int(start), int(end) - 1) for start, end in zip(edges[0::2], edges[1::2])]
+def segments(labels: np.ndarray, starts: list[int] | None = None) -> list[tuple[int, int]]:
+    """Maximal runs of 1 in ``labels`` as (first, last) indices, inclusive. ``starts``: indices where
+    a new series (another key) begins; a run never spans one."""
+    labels = np.asarray(labels, dtype=np.int8)
+    bounds = sorted(set(starts or []) | {0, len(labels)})
+    runs = []
+    for lo, hi in zip(bounds, bounds[1:]):
+        padded = np.concatenate([[0], labels[lo:hi], [0]])
+        edges = np.flatnonzero(np.diff(padded))
+        runs += [(lo + int(a), lo + int(b) - 1) for a, b in zip(edges[0::2], edges[1::2])]
+    return runs
 
 
 def precision_recall_f1(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -44,10 +50,10 @@ def precision_recall_f1(labels: np.ndarray, predicted: np.ndarray) -> dict[str, 
     return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
 
 
-def point_adjust(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+def point_adjust(labels: np.ndarray, predicted: np.ndarray, starts: list[int] | None = None) -> np.ndarray:
     """``predicted`` with every anomalous segment that has an alert marked alerted throughout."""
     adjusted = np.asarray(predicted, dtype=bool).copy()
-    for start, end in segments(labels):
+    for start, end in segments(labels, starts):
         if adjusted[start:end + 1].any():
             adjusted[start:end + 1] = True
     return adjusted
@@ -64,13 +70,13 @@ def ranking(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
     return {"auc_roc": float(roc_auc_score(labels, filled)), "auc_pr": float(average_precision_score(labels, filled))}
 
 
-def detection_delays(labels: np.ndarray, predicted: np.ndarray, timestamps_ms: np.ndarray | None = None
-                     ) -> tuple[list[int], list[float]]:
+def detection_delays(labels: np.ndarray, predicted: np.ndarray, timestamps_ms: np.ndarray | None = None,
+                     starts: list[int] | None = None) -> tuple[list[int], list[float]]:
     """For each anomalous segment with an alert: points, and seconds, from its start to its first alert."""
     predicted = np.asarray(predicted, dtype=bool)
     points: list[int] = []
     seconds: list[float] = []
-    for start, end in segments(labels):
+    for start, end in segments(labels, starts):
         hits = np.flatnonzero(predicted[start:end + 1])
         if len(hits):
             points.append(int(hits[0]))
@@ -162,20 +168,21 @@ def nab_score(files: list[NabSeries], profile_name: str = "standard") -> float:
 
 
 def evaluate(labels: np.ndarray, scores: np.ndarray, alerts: np.ndarray,
-             timestamps_ms: np.ndarray | None = None) -> dict[str, object]:
-    """Every metric above for one labelled sequence of points."""
+             timestamps_ms: np.ndarray | None = None, starts: list[int] | None = None) -> dict[str, object]:
+    """Every metric above for labelled points in time order, one series after another (``starts``:
+    where each series after the first begins)."""
     labels = np.asarray(labels, dtype=np.int8)
     alerts = np.asarray(alerts, dtype=bool)
     normal = int(np.sum(labels == 0))
-    delay_points, delay_seconds = detection_delays(labels, alerts, timestamps_ms)
-    segs = segments(labels)
+    delay_points, delay_seconds = detection_delays(labels, alerts, timestamps_ms, starts)
+    segs = segments(labels, starts)
     return {
         "points": int(len(labels)),
         "anomalous_points": int(np.sum(labels == 1)),
         "anomalous_segments": len(segs),
         "detected_segments": len(delay_points),
         "pointwise": precision_recall_f1(labels, alerts),
-        "point_adjusted": precision_recall_f1(labels, point_adjust(labels, alerts)),
+        "point_adjusted": precision_recall_f1(labels, point_adjust(labels, alerts, starts)),
         **ranking(labels, scores),
         "mean_detection_delay_points": float(np.mean(delay_points)) if delay_points else None,
         "mean_detection_delay_seconds": float(np.mean(delay_seconds)) if delay_seconds else None,

@@ -1,0 +1,201 @@
+"""Measures how well the job detects the anomalies labelled in a CSV file, with the job's own code.
+
+    python -m vigil_models.evaluate --data DATA.csv --model DIR --out OUT --java "java -cp ..." \\
+        [--nab-windows combined_windows.json] [-- job parameters, e.g. --threshold.k 4]
+
+1. reads the labelled CSV (csv_data.py) and writes its rows as the JSON events the job reads;
+2. replays them through the job's topology (the Java ``io.vigil.evaluate.Replay``: parse, event time,
+   per-key windows, micro-batched ONNX scoring, adaptive threshold) with the given job parameters;
+3. joins each row to the score and alert of the window that ends at it, and computes the metrics
+   (metrics.py): OUT/metrics.json, also printed as the last line of output;
+4. writes OUT/report.md and a plot per key (OUT/plots/): score and threshold over time, labelled
+   anomalies shaded, alerts marked.
+
+Thresholds come from the model's calibration and the job's adaptive method, never from the labels.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from . import metrics
+from .csv_data import CsvFormatError, read_csv, write_events
+
+MAX_PLOTS = 12
+
+
+def _epoch_ms(iso: str) -> int:
+    return int(round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000))
+
+
+def replay(java: list[str], events: Path, model: Path, out: Path, job_parameters: list[str]) -> None:
+    command = java + ["io.vigil.evaluate.Replay", "--events", str(events), "--model", str(model), "--out", str(out)]
+    result = subprocess.run(command + job_parameters, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    (out / "replay.log").write_text(result.stdout)
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-30:])
+        raise RuntimeError(f"the replay failed (exit {result.returncode}); its log is {out / 'replay.log'}:\n{tail}")
+    print(result.stdout.strip().splitlines()[-1])
+
+
+def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: the score, threshold and alert of the job's window ending at that row (NaN, NaN,
+    False for rows without one: dead-lettered, or before the key's first full window)."""
+    by_row = {}
+    with open(scores_file, encoding="utf-8") as lines:
+        for line in lines:
+            s = json.loads(line)
+            by_row[(s["key"], _epoch_ms(s["event_time"]))] = (s["score"], s["threshold"], s["alert"])
+    score = np.full(len(keys), np.nan)
+    threshold = np.full(len(keys), np.nan)
+    alert = np.zeros(len(keys), dtype=bool)
+    for i, (key, ts) in enumerate(zip(keys, timestamps)):
+        hit = by_row.get((key, int(ts)))
+        if hit is not None:
+            score[i], threshold[i], alert[i] = hit
+    return score, threshold, alert
+
+
+def nab_windows(windows_file: Path, data: Path, timestamps: np.ndarray) -> list[tuple[int, int]]:
+    """The NAB windows of ``data`` (matched by the path's tail, e.g. realKnownCause/x.csv) as point
+    indices; NAB's windows are UTC times without a zone."""
+    table = json.loads(windows_file.read_text())
+    name = next((k for k in table if data.as_posix().endswith(k)), None)
+    if name is None:
+        raise ValueError(f"{windows_file} has no windows for {data} (its names end like {next(iter(table))})")
+    out = []
+    for start, end in table[name]:
+        lo = _epoch_ms(start.replace(" ", "T") + "Z" if "+" not in start else start)
+        hi = _epoch_ms(end.replace(" ", "T") + "Z" if "+" not in end else end)
+        inside = np.flatnonzero((timestamps >= lo) & (timestamps <= hi))
+        if len(inside):
+            out.append((int(inside[0]), int(inside[-1])))
+    return out
+
+
+def plot(path: Path, key: str, ts: np.ndarray, labels: np.ndarray | None, score: np.ndarray, threshold: np.ndarray,
+         alert: np.ndarray) -> None:
+    import matplotlib
+    matplotlib.use("Agg")  # files only, no display
+    import matplotlib.pyplot as plt
+
+    times = ts.astype("datetime64[ms]")
+    fig, ax = plt.subplots(figsize=(11, 3.2))
+    if labels is not None:
+        for a, b in metrics.segments(labels):
+            ax.axvspan(times[a], times[b], color="tab:red", alpha=0.15, lw=0)
+    ax.plot(times, score, lw=0.7, color="tab:blue", label="score")
+    ax.plot(times, threshold, lw=0.9, color="tab:orange", label="threshold")
+    ax.scatter(times[alert], score[alert], s=9, color="tab:red", zorder=3, label="alert")
+    ax.set_yscale("log")
+    ax.set_title(f"key {key}: score, threshold and alerts (labelled anomalies shaded)", fontsize=9)
+    ax.legend(loc="upper left", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def report(out: Path, data: Path, model: Path, job_parameters: list[str], result: dict) -> None:
+    pw, pa = result["pointwise"], result["point_adjusted"]
+
+    def fmt(value):
+        return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    lines = [
+        f"# Evaluation of `{model}` on `{data.name}`",
+        "",
+        f"Replayed through the job's topology with parameters: `{' '.join(job_parameters) or '(defaults)'}`.",
+        f"{result['points']} points, {result['anomalous_points']} labelled anomalous in "
+        f"{result['anomalous_segments']} segments; {result['keys']} key(s); {result['dead_letters']} dead letters.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| precision / recall / F1 (point-wise) | {fmt(pw['precision'])} / {fmt(pw['recall'])} / {fmt(pw['f1'])} |",
+        f"| precision / recall / F1 (point-adjusted) | {fmt(pa['precision'])} / {fmt(pa['recall'])} / {fmt(pa['f1'])} |",
+        f"| AUC-ROC / AUC-PR | {fmt(result['auc_roc'])} / {fmt(result['auc_pr'])} |",
+        f"| segments detected | {result['detected_segments']} of {result['anomalous_segments']} |",
+        f"| mean detection delay | {fmt(result['mean_detection_delay_points'])} points, "
+        f"{fmt(result['mean_detection_delay_seconds'])} s |",
+        f"| alerts per 1,000 normal points | {fmt(result['alerts_per_1000_normal'])} |",
+    ]
+    if "nab" in result:
+        lines.append("| NAB score (standard / reward low FP / reward low FN) | "
+                     + " / ".join(f"{result['nab'][p]:.1f}" for p in metrics.NAB_PROFILES) + " |")
+    lines += ["", "Point-adjusted figures credit a whole anomalous segment for one alert in it; they flatter "
+              "any detector and are given for comparison with work that reports them.", ""]
+    for png in sorted((out / "plots").glob("*.png")):
+        lines.append(f"![{png.stem}](plots/{png.name})")
+    (out / "report.md").write_text("\n".join(lines) + "\n")
+
+
+def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters: list[str],
+             nab_windows_file: Path | None = None) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    rows = read_csv(data)
+    if rows.labels is None:
+        raise ValueError(f"{data} has no label column: there is nothing to evaluate against")
+    events_file = out / "events.jsonl"
+    write_events(rows, events_file)
+    replay(java, events_file, model, out, job_parameters)
+
+    parsed = [json.loads(e) for e in rows.events]
+    keys = [str(e["key"]) for e in parsed]
+    ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
+    score, threshold, alert = join_scores(keys, ts, out / "scores.jsonl")
+
+    # Points grouped by key, each key's in time order (rows of one key may be interleaved with others').
+    order = sorted(range(len(keys)), key=lambda i: (keys[i], ts[i], i))
+    keys_sorted = [keys[i] for i in order]
+    starts = [i for i in range(1, len(order)) if keys_sorted[i] != keys_sorted[i - 1]]
+    labels = rows.labels[order]
+    result = metrics.evaluate(labels, score[order], alert[order], ts[order], starts)
+    result["keys"] = len(set(keys))
+    result["dead_letters"] = sum(1 for _ in open(out / "dead-letters.jsonl", encoding="utf-8"))
+    if nab_windows_file is not None:
+        if result["keys"] != 1:
+            raise ValueError("NAB scoring is for a single series; this file has several keys")
+        windows = nab_windows(nab_windows_file, data, ts[order])
+        series = metrics.NabSeries(alert[order], windows)
+        result["nab"] = {p: metrics.nab_score([series], p) for p in metrics.NAB_PROFILES}
+
+    plots = out / "plots"
+    plots.mkdir(exist_ok=True)
+    bounds = [0] + starts + [len(order)]
+    for lo, hi in list(zip(bounds, bounds[1:]))[:MAX_PLOTS]:
+        idx = np.array(order[lo:hi])
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in keys_sorted[lo])
+        plot(plots / f"{safe}.png", keys_sorted[lo], ts[idx], labels[lo:hi], score[idx], threshold[idx], alert[idx])
+    report(out, data, model, job_parameters, result)
+    (out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    job_parameters = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    parser = argparse.ArgumentParser(prog="python -m vigil_models.evaluate", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True, type=Path, help="labelled CSV (timestamp, [key], features, label)")
+    parser.add_argument("--model", required=True, type=Path, help="model directory (model.onnx, model.json)")
+    parser.add_argument("--out", required=True, type=Path, help="directory for metrics.json, report.md, plots/")
+    parser.add_argument("--java", required=True, help="command that runs a Java main class with the job on its class path")
+    parser.add_argument("--nab-windows", type=Path, help="NAB's combined_windows.json: adds the NAB score")
+    args = parser.parse_args(argv)
+    try:
+        result = evaluate(args.data, args.model, args.out, shlex.split(args.java), job_parameters, args.nab_windows)
+    except (CsvFormatError, ValueError, RuntimeError) as e:
+        sys.exit(f"evaluation failed: {e}")
+    print(f"wrote {args.out / 'metrics.json'}, {args.out / 'report.md'} and plots", file=sys.stderr)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
