@@ -5,7 +5,8 @@
 
 1. reads the labelled CSV (csv_data.py) and writes its rows as the JSON events the job reads;
 2. replays them through the job's topology (the Java ``io.vigil.evaluate.Replay``: parse, event time,
-   per-key windows, micro-batched ONNX scoring, adaptive threshold) with the given job parameters;
+   per-key windows, micro-batched ONNX scoring, adaptive threshold) with the given job parameters
+   (its input and outputs in OUT/replay/);
 3. joins each row to the score and alert of the window that ends at it, and computes the metrics
    (metrics.py): OUT/metrics.json, also printed as the last line of output;
 4. writes OUT/report.md and a plot per key (OUT/plots/): score and threshold over time, labelled
@@ -138,18 +139,20 @@ def report(out: Path, data: Path, model: Path, job_parameters: list[str], result
 
 def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters: list[str],
              nab_windows_file: Path | None = None) -> dict:
-    out.mkdir(parents=True, exist_ok=True)
     rows = read_csv(data)
     if rows.labels is None:
         raise ValueError(f"{data} has no label column: there is nothing to evaluate against")
-    events_file = out / "events.jsonl"
+    # The replay's input and outputs (events, scores, alerts, dead letters, log) apart from the report.
+    work = out / "replay"
+    work.mkdir(parents=True, exist_ok=True)
+    events_file = work / "events.jsonl"
     write_events(rows, events_file)
-    replay(java, events_file, model, out, job_parameters)
+    replay(java, events_file, model, work, job_parameters)
 
     parsed = [json.loads(e) for e in rows.events]
     keys = [str(e["key"]) for e in parsed]
     ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
-    score, threshold, alert = join_scores(keys, ts, out / "scores.jsonl")
+    score, threshold, alert = join_scores(keys, ts, work / "scores.jsonl")
 
     # Points grouped by key, each key's in time order (rows of one key may be interleaved with others').
     order = sorted(range(len(keys)), key=lambda i: (keys[i], ts[i], i))
@@ -158,7 +161,7 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     labels = rows.labels[order]
     result = metrics.evaluate(labels, score[order], alert[order], ts[order], starts)
     result["keys"] = len(set(keys))
-    result["dead_letters"] = sum(1 for _ in open(out / "dead-letters.jsonl", encoding="utf-8"))
+    result["dead_letters"] = sum(1 for _ in open(work / "dead-letters.jsonl", encoding="utf-8"))
     if nab_windows_file is not None:
         if result["keys"] != 1:
             raise ValueError("NAB scoring is for a single series; this file has several keys")

@@ -1,0 +1,102 @@
+"""Public labelled datasets turned into the project's labelled CSV format (csv_data.py). The data stays
+where it is (default ../shared/datasets, one folder per dataset with the files as published); only
+the converted CSV files are written, to a folder of your choice.
+
+    python -m vigil_models.datasets kdd99 --datasets ../shared/datasets --out build/kdd99
+
+kdd99: KDD Cup 1999, the 10 % file (kddcup.data_10_percent.gz, from the UCI KDD archive:
+kdd.ics.uci.edu/databases/kddcup99). Following the protocol of Cloudera Fast Forward's "Deep
+Learning for Anomaly Detection" report: 18 continuous features, a test set of 8,000 normal and 2,000
+attack connections drawn at random, training on the other normal connections. Writes train.csv
+(normal only, label 0) and test.csv (shuffled, labelled). Connections carry no time: row i gets the
+timestamp i seconds after 2026-01-01, and all rows one key, so that the job scores them one by one
+(a window of one event).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+from pathlib import Path
+
+import numpy as np
+
+# The 41 columns of a KDD Cup 99 record (kddcup.names), then the class.
+KDD_COLUMNS = [
+    "duration", "protocol_type", "service", "flag", "src_bytes", "dst_bytes", "land", "wrong_fragment", "urgent",
+    "hot", "num_failed_logins", "logged_in", "num_compromised", "root_shell", "su_attempted", "num_root",
+    "num_file_creations", "num_shells", "num_access_files", "num_outbound_cmds", "is_host_login", "is_guest_login",
+    "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate", "srv_rerror_rate", "same_srv_rate",
+    "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count", "dst_host_same_srv_rate",
+    "dst_host_diff_srv_rate", "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate", "dst_host_serror_rate",
+    "dst_host_srv_serror_rate", "dst_host_rerror_rate", "dst_host_srv_rerror_rate",
+]
+# The continuous features: durations, byte counts, connection counts and the traffic rates; the
+# categorical (protocol, service, flag), binary and sparse event-count columns are left out.
+KDD_FEATURES = [
+    "duration", "src_bytes", "dst_bytes", "count", "srv_count", "serror_rate", "srv_serror_rate", "rerror_rate",
+    "srv_rerror_rate", "same_srv_rate", "diff_srv_rate", "srv_diff_host_rate", "dst_host_count", "dst_host_srv_count",
+    "dst_host_same_srv_rate", "dst_host_diff_srv_rate", "dst_host_same_src_port_rate", "dst_host_srv_diff_host_rate",
+]
+KDD_TEST_NORMAL = 8000
+KDD_TEST_ATTACKS = 2000
+START_MS = 1767225600000  # 2026-01-01T00:00:00Z
+
+
+def _read_kdd(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Features [rows, 18] and labels (1 = attack) of a KDD file."""
+    index = [KDD_COLUMNS.index(c) for c in KDD_FEATURES]
+    rows, labels = [], []
+    with gzip.open(path, "rt", encoding="ascii") as lines:
+        for number, line in enumerate(lines, start=1):
+            fields = line.rstrip("\n").split(",")
+            if len(fields) != len(KDD_COLUMNS) + 1:
+                raise ValueError(f"{path}:{number}: {len(fields)} fields, expected {len(KDD_COLUMNS) + 1}")
+            rows.append([float(fields[i]) for i in index])
+            labels.append(0 if fields[-1] == "normal." else 1)
+    return np.array(rows), np.array(labels, dtype=np.int8)
+
+
+def _write_csv(path: Path, features: np.ndarray, labels: np.ndarray) -> None:
+    with open(path, "w", encoding="ascii") as out:
+        out.write(",".join(["timestamp", *KDD_FEATURES, "label"]) + "\n")
+        for i, (row, label) in enumerate(zip(features, labels)):
+            out.write(f"{START_MS + 1000 * i}," + ",".join(f"{v:g}" for v in row) + f",{label}\n")
+
+
+def kdd99(datasets: Path, out: Path, seed: int = 7) -> dict[str, int]:
+    source = datasets / "kddcup99" / "kddcup.data_10_percent.gz"
+    if not source.is_file():
+        raise FileNotFoundError(f"{source} not found: download kddcup.data_10_percent.gz from "
+                                "kdd.ics.uci.edu/databases/kddcup99 into DATASETS/kddcup99/")
+    features, labels = _read_kdd(source)
+    rng = np.random.default_rng(seed)
+    normal = rng.permutation(np.flatnonzero(labels == 0))
+    attacks = rng.permutation(np.flatnonzero(labels == 1))
+    test = rng.permutation(np.concatenate([normal[:KDD_TEST_NORMAL], attacks[:KDD_TEST_ATTACKS]]))
+    train = normal[KDD_TEST_NORMAL:]
+    out.mkdir(parents=True, exist_ok=True)
+    _write_csv(out / "train.csv", features[train], labels[train])
+    _write_csv(out / "test.csv", features[test], labels[test])
+    return {"train": len(train), "test": len(test), "test_attacks": int(labels[test].sum())}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m vigil_models.datasets", description=__doc__.split("\n\n")[0])
+    parser.add_argument("dataset", choices=["kdd99"])
+    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"),
+                        help="folder holding the published datasets (default ../shared/datasets)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args(argv)
+    try:
+        counts = kdd99(args.datasets, args.out, args.seed)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(str(e))
+    print(f"wrote {args.out}/train.csv ({counts['train']} normal rows) and test.csv ({counts['test']} rows, "
+          f"{counts['test_attacks']} attacks)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
