@@ -27,7 +27,7 @@ help:
 	@echo "make deploy-lib  ONNX Runtime for a Flink cluster's lib/ (deploy/lib/onnxruntime.jar; docker-compose.yml)"
 	@echo "make models    regenerate training data and retrain the committed models (models/README.md)"
 	@echo "make job-help  the job's parameters, with defaults and descriptions"
-	@echo "make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=...] [NAB_WINDOWS=<json>]"
+	@echo "make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=...] [PEER=rcf] [NAB_WINDOWS=<json>]"
 	@echo "              replay a labelled CSV through the job and measure its detections (metrics.json, report.md, plots)"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
 
@@ -61,13 +61,13 @@ JAVA_RUN = java -Xmx2g $(JAVA_OPENS) -cp $(CURDIR)/job/target/classes:$$(cat $(C
 test-evaluate: venv target/demo.classpath
 	cd models && VIGIL_JAVA="$(JAVA_RUN)" .venv/bin/python -m pytest -q tests/test_evaluate.py
 
-# make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS="<job parameters>"] [NAB_WINDOWS=<json>]
+# make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS="<job parameters>"] [PEER=rcf] [NAB_WINDOWS=<json>]
 evaluate: venv target/demo.classpath
 	@if [ -z "$(DATA)" ] || [ -z "$(MODEL)" ] || [ -z "$(OUT)" ]; then \
 	  echo "usage: make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=\"<job parameters>\"] [NAB_WINDOWS=<json>]" >&2; \
 	  exit 2; fi
 	cd models && .venv/bin/python -m vigil_models.evaluate --data $(abspath $(DATA)) --model $(abspath $(MODEL)) \
-	  --out $(abspath $(OUT)) --java "$(JAVA_RUN)" $(if $(NAB_WINDOWS),--nab-windows $(abspath $(NAB_WINDOWS))) -- $(ARGS)
+	  --out $(abspath $(OUT)) --java "$(JAVA_RUN)" $(if $(NAB_WINDOWS),--nab-windows $(abspath $(NAB_WINDOWS))) $(if $(PEER),--peer $(PEER)) -- $(ARGS)
 
 # The demo module's class path: the job plus what a cluster would provide, and the embedded broker.
 target/demo.classpath: $(shell find job/src/main deploy/demo/src -type f) pom.xml job/pom.xml deploy/demo/pom.xml

@@ -1,7 +1,7 @@
 """Measures how well the job detects the anomalies labelled in a CSV file, with the job's own code.
 
     python -m vigil_models.evaluate --data DATA.csv --model DIR --out OUT --java "java -cp ..." \\
-        [--nab-windows combined_windows.json] [-- job parameters, e.g. --threshold.k 4]
+        [--nab-windows combined_windows.json] [--peer rcf] [-- job parameters, e.g. --threshold.k 4]
 
 1. reads the labelled CSV (csv_data.py) and writes its rows as the JSON events the job reads;
 2. replays them through the job's topology (the Java ``io.vigil.evaluate.Replay``: parse, event time,
@@ -9,6 +9,8 @@
    (its input and outputs in OUT/replay/);
 3. joins each row to the score and alert of the window that ends at it, and computes the metrics
    (metrics.py): OUT/metrics.json, also printed as the last line of output;
+   With --peer rcf, AWS's Random Cut Forest scores the same events (io.vigil.evaluate.RcfPeer)
+   and gets the same metrics, side by side;
 4. writes OUT/report.md and a plot per key (OUT/plots/): score and threshold over time, labelled
    anomalies shaded, alerts marked.
 
@@ -47,6 +49,14 @@ def replay(java: list[str], events: Path, model: Path, out: Path, job_parameters
     print(result.stdout.strip().splitlines()[-1])
 
 
+def run_peer(java: list[str], events: Path, model: Path, out_file: Path) -> None:
+    command = java + ["io.vigil.evaluate.RcfPeer", "--events", str(events), "--model", str(model), "--out", str(out_file)]
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"the Random Cut Forest peer failed (exit {result.returncode}):\n{result.stdout[-3000:]}")
+    print(result.stdout.strip().splitlines()[-1])
+
+
 def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: the score, threshold and alert of the job's window ending at that row (NaN, NaN,
     False for rows without one: dead-lettered, or before the key's first full window)."""
@@ -54,7 +64,7 @@ def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> t
     with open(scores_file, encoding="utf-8") as lines:
         for line in lines:
             s = json.loads(line)
-            by_row[(s["key"], _epoch_ms(s["event_time"]))] = (s["score"], s["threshold"], s["alert"])
+            by_row[(s["key"], _epoch_ms(s["event_time"]))] = (s["score"], s.get("threshold", np.nan), s["alert"])
     score = np.full(len(keys), np.nan)
     threshold = np.full(len(keys), np.nan)
     alert = np.zeros(len(keys), dtype=bool)
@@ -105,10 +115,13 @@ def plot(path: Path, key: str, ts: np.ndarray, labels: np.ndarray | None, score:
 
 
 def report(out: Path, data: Path, model: Path, job_parameters: list[str], result: dict) -> None:
-    pw, pa = result["pointwise"], result["point_adjusted"]
+    columns = [("the job", result)] + [(f"peer: {name}", peer) for name, peer in result.get("peers", {}).items()]
 
     def fmt(value):
         return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    def row(label, cell):
+        return f"| {label} | " + " | ".join(cell(r) for _, r in columns) + " |"
 
     lines = [
         f"# Evaluation of `{model}` on `{data.name}`",
@@ -117,19 +130,21 @@ def report(out: Path, data: Path, model: Path, job_parameters: list[str], result
         f"{result['points']} points, {result['anomalous_points']} labelled anomalous in "
         f"{result['anomalous_segments']} segments; {result['keys']} key(s); {result['dead_letters']} dead letters.",
         "",
-        "| metric | value |",
-        "|---|---|",
-        f"| precision / recall / F1 (point-wise) | {fmt(pw['precision'])} / {fmt(pw['recall'])} / {fmt(pw['f1'])} |",
-        f"| precision / recall / F1 (point-adjusted) | {fmt(pa['precision'])} / {fmt(pa['recall'])} / {fmt(pa['f1'])} |",
-        f"| AUC-ROC / AUC-PR | {fmt(result['auc_roc'])} / {fmt(result['auc_pr'])} |",
-        f"| segments detected | {result['detected_segments']} of {result['anomalous_segments']} |",
-        f"| mean detection delay | {fmt(result['mean_detection_delay_points'])} points, "
-        f"{fmt(result['mean_detection_delay_seconds'])} s |",
-        f"| alerts per 1,000 normal points | {fmt(result['alerts_per_1000_normal'])} |",
+        "| metric | " + " | ".join(name for name, _ in columns) + " |",
+        "|---|" + "---|" * len(columns),
+        row("precision / recall / F1 (point-wise)", lambda r: " / ".join(
+            fmt(r["pointwise"][m]) for m in ("precision", "recall", "f1"))),
+        row("precision / recall / F1 (point-adjusted)", lambda r: " / ".join(
+            fmt(r["point_adjusted"][m]) for m in ("precision", "recall", "f1"))),
+        row("AUC-ROC / AUC-PR", lambda r: f"{fmt(r['auc_roc'])} / {fmt(r['auc_pr'])}"),
+        row("segments detected", lambda r: f"{r['detected_segments']} of {r['anomalous_segments']}"),
+        row("mean detection delay (points / s)",
+            lambda r: f"{fmt(r['mean_detection_delay_points'])} / {fmt(r['mean_detection_delay_seconds'])}"),
+        row("alerts per 1,000 normal points", lambda r: fmt(r["alerts_per_1000_normal"])),
     ]
     if "nab" in result:
-        lines.append("| NAB score (standard / reward low FP / reward low FN) | "
-                     + " / ".join(f"{result['nab'][p]:.1f}" for p in metrics.NAB_PROFILES) + " |")
+        lines.append(row("NAB score (standard / reward low FP / reward low FN)",
+                         lambda r: " / ".join(f"{r['nab'][p]:.1f}" for p in metrics.NAB_PROFILES)))
     lines += ["", "Point-adjusted figures credit a whole anomalous segment for one alert in it; they flatter "
               "any detector and are given for comparison with work that reports them.", ""]
     for png in sorted((out / "plots").glob("*.png")):
@@ -138,7 +153,7 @@ def report(out: Path, data: Path, model: Path, job_parameters: list[str], result
 
 
 def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters: list[str],
-             nab_windows_file: Path | None = None) -> dict:
+             nab_windows_file: Path | None = None, peer: str | None = None) -> dict:
     rows = read_csv(data)
     if rows.labels is None:
         raise ValueError(f"{data} has no label column: there is nothing to evaluate against")
@@ -162,12 +177,20 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     result = metrics.evaluate(labels, score[order], alert[order], ts[order], starts)
     result["keys"] = len(set(keys))
     result["dead_letters"] = sum(1 for _ in open(work / "dead-letters.jsonl", encoding="utf-8"))
+    detectors = [(result, alert)]
+    if peer == "rcf":
+        run_peer(java, events_file, model, work / "rcf-scores.jsonl")
+        peer_score, _, peer_alert = join_scores(keys, ts, work / "rcf-scores.jsonl")
+        peer_result = metrics.evaluate(labels, peer_score[order], peer_alert[order], ts[order], starts)
+        result["peers"] = {"rcf": peer_result}
+        detectors.append((peer_result, peer_alert))
     if nab_windows_file is not None:
         if result["keys"] != 1:
             raise ValueError("NAB scoring is for a single series; this file has several keys")
         windows = nab_windows(nab_windows_file, data, ts[order])
-        series = metrics.NabSeries(alert[order], windows)
-        result["nab"] = {p: metrics.nab_score([series], p) for p in metrics.NAB_PROFILES}
+        for detector, alerted in detectors:
+            series = metrics.NabSeries(alerted[order], windows)
+            detector["nab"] = {p: metrics.nab_score([series], p) for p in metrics.NAB_PROFILES}
 
     plots = out / "plots"
     plots.mkdir(exist_ok=True)
@@ -191,9 +214,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="directory for metrics.json, report.md, plots/")
     parser.add_argument("--java", required=True, help="command that runs a Java main class with the job on its class path")
     parser.add_argument("--nab-windows", type=Path, help="NAB's combined_windows.json: adds the NAB score")
+    parser.add_argument("--peer", choices=["rcf"], help="also score the file with a peer detector (Random Cut Forest)")
     args = parser.parse_args(argv)
     try:
-        result = evaluate(args.data, args.model, args.out, shlex.split(args.java), job_parameters, args.nab_windows)
+        result = evaluate(args.data, args.model, args.out, shlex.split(args.java), job_parameters, args.nab_windows,
+                          args.peer)
     except (CsvFormatError, ValueError, RuntimeError) as e:
         sys.exit(f"evaluation failed: {e}")
     print(f"wrote {args.out / 'metrics.json'}, {args.out / 'report.md'} and plots", file=sys.stderr)
