@@ -158,8 +158,7 @@ def read_csv(path: Path, features: list[str] | None = None, delimiter: str = ","
             raise CsvFormatError([CsvError(name, 1, 0, "the file is empty: a header row is needed")]) from None
         except csv.Error as e:
             raise CsvFormatError([CsvError(name, reader.line_num, 0, f"not CSV: {e}")]) from None
-        index = _header(name, header, features, delimiter)
-        t_column, k_column, l_column, f_columns = index
+        t_column, k_column, l_column, f_columns = _header(name, header, features, delimiter)
         events: list[str] = []
         lines: list[int] = []
         labels: list[int] = []
@@ -199,7 +198,7 @@ def read_csv(path: Path, features: list[str] | None = None, delimiter: str = ","
                         raise ValueError(f"'{values[l_column]}' is neither 0 nor 1")
                 except ValueError as e:
                     error(start, l_column + 1, f"column '{LABEL}': {e}")
-            event: dict[str, object] = {KEY: key, TIMESTAMP: 0}
+            event: dict[str, object] = {KEY: key, TIMESTAMP: None}  # key and time first, as people write events
             for column in f_columns:
                 try:
                     event[header[column]] = parse_number(values[column])
@@ -244,8 +243,9 @@ def _header(name: str, header: list[str], features: list[str] | None, delimiter:
         problems.append(CsvError(name, 1, 0, f"no feature column: every column but {', '.join(RESERVED)} is one"))
     if problems:
         raise CsvFormatError(problems)
-    optional = lambda column: header.index(column) if column in header else None  # noqa: E731
-    return header.index(TIMESTAMP), optional(KEY), optional(LABEL), [header.index(c) for c in wanted]
+    key = header.index(KEY) if KEY in header else None
+    label = header.index(LABEL) if LABEL in header else None
+    return header.index(TIMESTAMP), key, label, [header.index(c) for c in wanted]
 
 
 def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: int = 1, name: str | None = None,

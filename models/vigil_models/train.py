@@ -190,9 +190,12 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
     skipped = 0
     if excluded is not None and excluded.any():
         train_rows = train_rows & ~excluded
-        # Excluded rows inside each window, from a running count over the table's rows.
+        # count[i]: excluded rows before row i, so a window's own count is a difference of two.
         count = np.concatenate([[0], np.cumsum(excluded, dtype=np.int64)])
-        clean = lambda ends: ends[count[ends + 1] == count[ends + 1 - size]]  # noqa: E731
+
+        def clean(ends: np.ndarray) -> np.ndarray:
+            return ends[count[ends + 1] == count[ends + 1 - size]]
+
         kept_train, kept_val = clean(train_ends), clean(val_ends)
         skipped = len(train_ends) + len(val_ends) - len(kept_train) - len(kept_val)
         train_ends, val_ends = kept_train, kept_val

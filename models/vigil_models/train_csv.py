@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import autoencoders
-from .csv_data import CsvFormatError, LabelledRows, model_spec, read_csv
+from .csv_data import CsvFormatError, model_spec, read_csv
 from .features import build_table
 from .train import add_training_arguments, train_table, training_options
 
@@ -37,7 +37,7 @@ def train_csv(data: Path, out: Path, kind: str = "dense", window_size: int = 16,
         # read_csv accepts only what the job accepts: a row rejected here is a bug, not bad data.
         line, reason, detail = table.dead_letter_lines[0]
         raise AssertionError(f"{data}:{rows.lines[line]}: the job would reject this row ({reason}: {detail})")
-    anomalous = _anomalous(rows)
+    anomalous = rows.labels == 1 if rows.labels is not None else None
     excluded = anomalous[table.lines] if anomalous is not None else None
     log(f"read {len(rows)} rows from {data}: {len(table.segments)} keys, {len(spec.columns)} features "
         f"({', '.join(spec.columns)}), "
@@ -48,10 +48,6 @@ def train_csv(data: Path, out: Path, kind: str = "dense", window_size: int = 16,
              "anomalous_rows": int(anomalous.sum()) if anomalous is not None else None}
     return train_table(spec, table, Path(out), data=Path(data).name, excluded=excluded, log=log, started=started,
                        extra=extra, **options)
-
-
-def _anomalous(rows: LabelledRows):
-    return rows.labels == 1 if rows.labels is not None else None
 
 
 def main(argv: list[str] | None = None) -> None:
