@@ -97,3 +97,20 @@ bench: target/demo.classpath
 clean:
 	$(MVN) clean
 	rm -rf build target
+
+# --- Training on a labelled CSV (models/README.md, "Training on a labelled CSV") ---------------------
+# make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16] [STRIDE=1] [EPOCHS=60] [SEED=7]
+#            [TRAIN_ARGS="--features a,b --bottleneck 8 ..."]   (all options: python -m vigil_models.train_csv --help)
+KIND ?= dense
+WINDOW ?= 16
+STRIDE ?= 1
+EPOCHS ?= 60
+SEED ?= 7
+TRAIN_ARGS ?=
+.PHONY: train
+train: venv
+	@if [ -z "$(DATA)" ] || [ -z "$(OUT)" ]; then \
+	  echo "usage: make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16] [STRIDE=1] [EPOCHS=60] [SEED=7] [TRAIN_ARGS=...]" >&2; \
+	  exit 2; fi
+	PYTHONPATH=$(CURDIR)/models $(PY) -m vigil_models.train_csv --data "$(DATA)" --out "$(OUT)" --kind $(KIND) \
+	  --window $(WINDOW) --stride $(STRIDE) --epochs $(EPOCHS) --seed $(SEED) $(TRAIN_ARGS)

@@ -67,3 +67,28 @@ def transaction_lines(keys: int, events_per_key: int, seed: int = 0) -> list[str
 
 def write(path, lines: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def machine_csv(keys: int = 3, rows_per_key: int = 120, seed: int = 0, key_column: bool = True,
+                label_column: bool = True, anomaly_every: int = 50) -> str:
+    """A labelled CSV (timestamp, [key], three correlated readings, [label]), keys interleaved by time,
+    timestamps alternating between ISO-8601 and epoch milliseconds. Every ``anomaly_every``-th row of
+    a key is a labelled spike (label 1); without a label column the spikes are left out."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k in range(keys):
+        phase = rng.uniform(0, 2 * math.pi)
+        for i in range(rows_per_key):
+            load = math.sin(i / 15 + phase)
+            anomalous = label_column and anomaly_every > 0 and i % anomaly_every == anomaly_every - 1
+            speed = 1500 + 40 * load + rng.normal(0, 2) + (400 if anomalous else 0)
+            temperature = 60 + 4 * load + rng.normal(0, 0.2)
+            power = speed / 100 + rng.normal(0, 0.05)
+            ts = START_MS + i * 1000 + k * 3
+            stamp = iso(ts) if i % 2 else str(ts)
+            fields = [stamp] + ([f"m-{k}"] if key_column else []) + [f"{speed:.2f}", f"{temperature:.3f}", f"{power:.3f}"]
+            rows.append((ts, ",".join(fields + (["1" if anomalous else "0"] if label_column else []))))
+    rows.sort(key=lambda r: r[0])
+    header = ["timestamp"] + (["key"] if key_column else []) + ["speed", "temperature", "power"] \
+        + (["label"] if label_column else [])
+    return ",".join(header) + "\n" + "".join(line + "\n" for _, line in rows)

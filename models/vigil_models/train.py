@@ -93,10 +93,12 @@ def _mean_loss(model: nn.Module, data: torch.Tensor) -> float:
     return total / data.numel()
 
 
-def fit(model: nn.Module, train: torch.Tensor, val: torch.Tensor, epochs: int, batch_size: int,
+def fit(model: autoencoders.WindowAutoencoder, train: torch.Tensor, val: torch.Tensor, epochs: int, batch_size: int,
         lr: float, patience: int, seed: int) -> tuple[int, float]:
-    """Adam on MSE; stops after ``patience`` epochs without a better validation loss (by at least
-    0.1 %) and leaves the model at its best epoch. Returns (epochs run, best validation loss)."""
+    """Adam on the kind's training loss (MSE but for the VAE); stops after ``patience`` epochs without
+    a better validation loss (by at least 0.1 %) and leaves the model at its best epoch. The validation
+    loss is the MSE of the deterministic reconstruction for every kind: the score the job computes.
+    Returns (epochs run, best validation loss)."""
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     order = torch.Generator().manual_seed(seed)  # shuffling on the CPU generator: same order on any device
     best_loss, best_state, stale, epochs_run = math.inf, copy.deepcopy(model.state_dict()), 0, 0
@@ -108,7 +110,7 @@ def fit(model: nn.Module, train: torch.Tensor, val: torch.Tensor, epochs: int, b
         for i in range(0, len(train), batch_size):
             batch = train[permutation[i:i + batch_size]]
             optimizer.zero_grad(set_to_none=True)
-            loss = nn.functional.mse_loss(model(batch), batch)
+            loss = model.training_loss(batch)  # the kind's objective (the VAE's is its ELBO)
             loss.backward()
             optimizer.step()
             train_loss += loss.item() * len(batch)
@@ -154,8 +156,27 @@ def calibrate(scores: np.ndarray) -> dict[str, Any]:
 def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int = 60, batch_size: int = 256,
           lr: float = 1e-3, val_fraction: float = 0.2, patience: int = 6,
           max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES, threads: int = 1, log=print) -> dict[str, Any]:
-    """Runs the whole pipeline and returns the model.json it wrote."""
+    """Runs the whole pipeline on a JSON-lines file of normal events and returns the model.json it wrote."""
     started = time.monotonic()
+    table = read_events(spec, events, max_payload_bytes=max_payload_bytes)
+    log(f"read {table.lines_read} lines from {events}: {len(table)} events, {len(table.segments)} keys, "
+        f"dead-lettered {dict(table.dead_letters) or 0}")
+    return train_table(spec, table, out, data=Path(events).name, seed=seed, epochs=epochs, batch_size=batch_size,
+                       lr=lr, val_fraction=val_fraction, patience=patience, threads=threads, log=log,
+                       started=started)
+
+
+def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, excluded: np.ndarray | None = None,
+                seed: int = 7, epochs: int = 60, batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.2,
+                patience: int = 6, threads: int = 1, log=print, started: float | None = None,
+                extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Trains on featurized events, exports, calibrates and writes the contract; returns model.json.
+
+    ``excluded`` marks table rows (e.g. labelled anomalous) that no training or validation window may
+    contain and that normalization leaves out; their neighbours keep their places in the key's
+    sequence, so no window joins events that were not adjacent. ``extra`` is added to the training
+    block."""
+    started = time.monotonic() if started is None else started
     seed_everything(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
@@ -165,19 +186,29 @@ def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int =
         torch.set_num_threads(threads)
     size, stride = spec.window_size, spec.window_stride
 
-    table = read_events(spec, events, max_payload_bytes=max_payload_bytes)
-    log(f"read {table.lines_read} lines from {events}: {len(table)} events, {len(table.segments)} keys, "
-        f"dead-lettered {dict(table.dead_letters) or 0}")
     train_rows, train_ends, val_ends = split_by_time(table, size, stride, val_fraction)
+    skipped = 0
+    if excluded is not None and excluded.any():
+        train_rows = train_rows & ~excluded
+        # count[i]: excluded rows before row i, so a window's own count is a difference of two.
+        count = np.concatenate([[0], np.cumsum(excluded, dtype=np.int64)])
+
+        def clean(ends: np.ndarray) -> np.ndarray:
+            return ends[count[ends + 1] == count[ends + 1 - size]]
+
+        kept_train, kept_val = clean(train_ends), clean(val_ends)
+        skipped = len(train_ends) + len(val_ends) - len(kept_train) - len(kept_val)
+        train_ends, val_ends = kept_train, kept_val
     if len(train_ends) == 0 or len(val_ends) == 0:
-        raise ValueError(f"{events}: {len(train_ends)} training and {len(val_ends)} validation windows of "
+        raise ValueError(f"{data}: {len(train_ends)} training and {len(val_ends)} validation windows of "
                          f"size {size}; each key needs well over {size} events")
     mean, std = fit_normalization(table.columns[train_rows])
     normalized = normalize(table.columns, mean, std)
     train_windows = make_windows(table, normalized, size, stride, train_ends).windows
     val_windows = make_windows(table, normalized, size, stride, val_ends).windows
     log(f"windows: {len(train_windows)} training, {len(val_windows)} validation "
-        f"(size {size}, stride {stride}, {len(spec.columns)} columns); device {device}")
+        f"(size {size}, stride {stride}, {len(spec.columns)} columns"
+        f"{f'; {skipped} holding excluded rows left out' if skipped else ''}); kind {spec.kind}; device {device}")
 
     model = autoencoders.build(spec.kind, size, len(spec.columns), spec.bottleneck).to(device)
     epochs_run, best_val = fit(model, torch.from_numpy(train_windows).to(device),
@@ -193,11 +224,12 @@ def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int =
     calibration = calibrate(scores)
 
     training = {
-        "data": Path(events).name,
+        "data": data,
         "rows": table.lines_read,
         "events": len(table),
         "keys": len(table.segments),
         "dead_letters": dict(sorted(table.dead_letters.items())),
+        **(extra or {}),
         "windows": {"train": len(train_windows), "validation": len(val_windows)},
         "split": f"by time per key: each key's last {val_fraction} of events validate; "
                  f"windows spanning the boundary are unused",
@@ -224,27 +256,38 @@ def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int =
     return model_json
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m vigil_models.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", required=True, type=Path, help="training config: name, version, stream, kind, key, timestamp, features, window")
-    parser.add_argument("--events", required=True, type=Path, help="JSON lines of raw event payloads (normal data)")
-    parser.add_argument("--out", required=True, type=Path, help="model directory to write model.onnx and model.json into")
+def add_training_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every training command shares (this one and train_csv)."""
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=60, help="upper bound; early stopping usually ends sooner")
     parser.add_argument("--batch-size", type=int, default=256)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--val-fraction", type=float, default=0.2, help="each key's last fraction of events, by time")
     parser.add_argument("--patience", type=int, default=6, help="epochs without a better validation loss before stopping")
-    parser.add_argument("--max-payload-bytes", type=int, default=DEFAULT_MAX_PAYLOAD_BYTES,
-                        help="the job's parse.max-payload-bytes: larger payloads are skipped as oversized")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training (ignored on CUDA)")
-    args = parser.parse_args(argv)
+
+
+def training_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:
+    """The shared options as keyword arguments of train / train_table, checked."""
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
+    return {"seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+            "val_fraction": args.val_fraction, "patience": args.patience, "threads": args.threads,
+            "log": lambda message: print(message, file=sys.stderr)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m vigil_models.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True, type=Path, help="training config: name, version, stream, kind, key, timestamp, features, window")
+    parser.add_argument("--events", required=True, type=Path, help="JSON lines of raw event payloads (normal data)")
+    parser.add_argument("--out", required=True, type=Path, help="model directory to write model.onnx and model.json into")
+    add_training_arguments(parser)
+    parser.add_argument("--max-payload-bytes", type=int, default=DEFAULT_MAX_PAYLOAD_BYTES,
+                        help="the job's parse.max-payload-bytes: larger payloads are skipped as oversized")
+    args = parser.parse_args(argv)
+    options = training_options(parser, args)
     spec = ModelSpec.load(args.config)
-    train(spec, args.events, args.out, seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
-          val_fraction=args.val_fraction, patience=args.patience, max_payload_bytes=args.max_payload_bytes,
-          threads=args.threads, log=lambda message: print(message, file=sys.stderr))
+    train(spec, args.events, args.out, max_payload_bytes=args.max_payload_bytes, **options)
 
 
 if __name__ == "__main__":

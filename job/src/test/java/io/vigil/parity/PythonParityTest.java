@@ -13,7 +13,9 @@ import io.vigil.score.ScoredWindow;
 import io.vigil.window.ScoringRequest;
 import io.vigil.window.WindowBuilder;
 import io.vigil.window.WindowState;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -21,26 +23,57 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The job's own parsing, windowing and ONNX Runtime scoring reproduce, within 1e-5, what the
  * Python training code computes with Python onnxruntime on the same events (vectors written by
  * {@code python -m vigil_models.parity}, see models/README.md): the same records are rejected with
  * the same reasons, the same windows come out, and the scores and per-column errors agree.
+ *
+ * <p>Every vectors file {@code parity/NAME.json} is checked against the model in
+ * {@code parity/NAME/} when the test resources hold one (small models trained for the test, e.g.
+ * from a labelled CSV by models/reproduce_csv.sh), else against the committed {@code models/NAME}.
  */
 class PythonParityTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path VECTORS = Path.of("src/test/resources/parity");
+
+    /** The names of all vectors files, so that one added with its model is tested without code changes. */
+    static Stream<String> models() throws IOException {
+        try (Stream<Path> files = Files.list(VECTORS)) {
+            return files.map(p -> p.getFileName().toString())
+                    .filter(name -> name.endsWith(".json"))
+                    .map(name -> name.substring(0, name.length() - ".json".length()))
+                    .sorted()
+                    .toList()
+                    .stream();
+        }
+    }
+
+    private static Path modelDirectory(String model) {
+        Path local = VECTORS.resolve(model);
+        return Files.isRegularFile(local.resolve("model.json")) ? local : Path.of("../models/" + model);
+    }
+
+    @Test
+    void vectorsOfTheCommittedModelsAndOfACsvTrainedLstmAreAllFound() throws IOException {
+        // Guards the discovery: a vectors file that went missing would otherwise just run one test less.
+        assertThat(models().toList()).contains("sensor", "transaction", "machines-lstm");
+        assertThat(LoadedModel.load(modelDirectory("machines-lstm")).contract().kind()).isEqualTo("lstm");
+    }
 
     private record Accepted(int index, String key, long timestamp, float[] columns) {}
 
     @ParameterizedTest
-    @ValueSource(strings = {"sensor", "transaction"})
+    @MethodSource("models")
     void javaScoresEqualPythonScores(String model) throws Exception {
-        JsonNode vectors = JSON.readTree(Path.of("src/test/resources/parity/" + model + ".json").toFile());
-        LoadedModel loaded = LoadedModel.load(Path.of("../models/" + model));
+        JsonNode vectors = JSON.readTree(VECTORS.resolve(model + ".json").toFile());
+        LoadedModel loaded = LoadedModel.load(modelDirectory(model));
         assertThat(vectors.path("model").path("sha256").asText()).isEqualTo(loaded.contract().onnx().sha256());
         double tolerance = vectors.path("tolerance").asDouble();
 

@@ -1,0 +1,111 @@
+"""Training on a labelled CSV: every kind writes a model.json + model.onnx the job reads, trained on the
+normal rows only."""
+
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+import synthetic
+from vigil_models import autoencoders, onnx_io
+from vigil_models.contract import read_model_json
+from vigil_models.csv_data import KEYLESS, read_csv
+from vigil_models.parity import build_vectors
+from vigil_models.train_csv import main, train_csv
+
+QUIET = {"log": lambda _: None}
+
+
+@pytest.fixture(scope="module", params=sorted(autoencoders.KINDS))
+def csv_model(request, tmp_path_factory):
+    root = tmp_path_factory.mktemp(f"csv-{request.param}")
+    data = root / "machines.csv"
+    data.write_text(synthetic.machine_csv(keys=3, rows_per_key=120), encoding="utf-8")
+    model = train_csv(data, root / "model", kind=request.param, window_size=8, epochs=2, batch_size=64, **QUIET)
+    return request.param, data, root / "model", model
+
+
+def test_every_kind_writes_the_contract_the_job_reads(csv_model):
+    kind, data, directory, written = csv_model
+    model = read_model_json(directory)  # the checks the job runs at start-up
+    assert model == written
+    assert (model["name"], model["stream"], model["kind"]) == (f"machines-{kind}", "machines", kind)
+    assert (model["key"], model["timestamp"]) == ("key", "timestamp")
+    assert model["features"] == [{"name": c, "path": c, "encoding": "numeric"} for c in ("speed", "temperature", "power")]
+    assert model["columns"] == ["speed", "temperature", "power"]
+    assert model["window"] == {"size": 8, "stride": 1}
+    assert model["onnx"]["sha256"] == hashlib.sha256((directory / "model.onnx").read_bytes()).hexdigest()
+    assert model["training"]["data"] == "machines.csv"
+    assert model["training"]["anomalous_rows"] == 6  # rows 49 and 99 of each of the 3 keys
+    assert model["calibration"]["samples"] == model["training"]["windows"]["validation"]
+
+
+def test_every_kind_scores_the_csv_events_with_onnx_runtime_as_the_parity_vectors_say(csv_model):
+    _, data, directory, _ = csv_model
+    events = read_csv(data).events[:60]
+    vectors = build_vectors(directory, events)
+    assert vectors["dead_letters"] == []  # the job accepts every event the reader writes
+    windows = np.array([w["window"] for w in vectors["windows"]], np.float32).reshape(len(vectors["windows"]), 8, 3)
+    reconstruction = onnx_io.reconstruct(onnx_io.session(directory / "model.onnx"), windows)
+    scores, _ = onnx_io.errors(windows, reconstruction)
+    np.testing.assert_allclose([w["score"] for w in vectors["windows"]], scores, rtol=1e-12)
+    assert len(vectors["windows"]) == 60 - 3 * 7  # 3 keys of 20 events: 13 windows each
+
+
+def _train_one_key(tmp_path, **csv):
+    data = tmp_path / "one.csv"
+    data.write_text(synthetic.machine_csv(keys=1, rows_per_key=100, **csv), encoding="utf-8")
+    return data, train_csv(data, tmp_path / "model", kind="dense", window_size=8, epochs=1, **QUIET)
+
+
+def test_windows_holding_a_labelled_row_are_neither_trained_nor_validated(tmp_path):
+    data, model = _train_one_key(tmp_path)  # rows 49 and 99 are labelled spikes
+    # Rows 0-79 train, 80-99 validate. Training windows end at 7..79 (73), less the 8 that hold row
+    # 49; validation windows end at 87..99 (13, none spanning the boundary), less the one ending at 99.
+    assert model["training"]["windows"] == {"train": 65, "validation": 12}
+    # Normalization is fitted on the normal training rows only: the +400 spike at row 49 is left out.
+    speeds = [json.loads(e)["speed"] for e in read_csv(data).events[:80]]
+    normal = np.array([s for i, s in enumerate(speeds) if i != 49])
+    assert model["normalization"]["mean"][0] == pytest.approx(normal.mean(), rel=1e-6)
+    assert model["normalization"]["std"][0] == pytest.approx(normal.std(), rel=1e-5)
+
+
+def test_without_a_label_column_every_row_trains(tmp_path):
+    _, model = _train_one_key(tmp_path, label_column=False)
+    assert model["training"]["windows"] == {"train": 73, "validation": 13}
+    assert model["training"]["anomalous_rows"] is None
+
+
+def test_a_file_without_key_column_trains_one_entity(tmp_path):
+    data, model = _train_one_key(tmp_path, key_column=False)
+    assert model["training"]["keys"] == 1
+    assert {json.loads(e)["key"] for e in read_csv(data).events} == {KEYLESS}
+    assert model["key"] == "key"
+
+
+def test_a_file_of_anomalies_only_is_an_error(tmp_path):
+    data = tmp_path / "bad.csv"
+    data.write_text("timestamp,x,label\n1000,1,1\n2000,2,1\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="every row is labelled 1"):
+        train_csv(data, tmp_path / "model", window_size=1, **QUIET)
+
+
+def test_the_command_line_trains_a_kind_and_reports_a_bad_row_by_file_line_and_column(tmp_path, capsys):
+    data = tmp_path / "m.csv"
+    data.write_text(synthetic.machine_csv(keys=2, rows_per_key=60), encoding="utf-8")
+    main(["--data", str(data), "--out", str(tmp_path / "conv"), "--kind", "conv", "--window", "4", "--stride", "2",
+          "--epochs", "1", "--features", "power,speed", "--name", "m", "--version", "2.0.0", "--seed", "3"])
+    model = read_model_json(tmp_path / "conv")
+    assert (model["name"], model["version"], model["kind"], model["columns"], model["window"], model["training"]["seed"]) \
+        == ("m", "2.0.0", "conv", ["power", "speed"], {"size": 4, "stride": 2}, 3)
+    assert "epoch" in capsys.readouterr().err  # the progress bar
+
+    lines = data.read_text().splitlines()
+    fields = lines[5].split(",")
+    fields[2] = "fast"  # line 6 of the file, column 3 (speed)
+    lines[5] = ",".join(fields)
+    data.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SystemExit, match=rf"^error: {data}:6:3: column 'speed': 'fast' is not a number$"):
+        main(["--data", str(data), "--out", str(tmp_path / "no")])
+    assert not (tmp_path / "no").exists()
