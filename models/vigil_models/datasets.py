@@ -3,6 +3,7 @@ where it is (default ../shared/datasets, one folder per dataset with the files a
 the converted CSV files are written, to a folder of your choice.
 
     python -m vigil_models.datasets kdd99 --datasets ../shared/datasets --out build/kdd99
+    python -m vigil_models.datasets skab --datasets ../shared/datasets --out build/skab
 
 kdd99: KDD Cup 1999, the 10 % file (kddcup.data_10_percent.gz, from the UCI KDD archive:
 kdd.ics.uci.edu/databases/kddcup99). Following the protocol of Cloudera Fast Forward's "Deep
@@ -11,6 +12,13 @@ attack connections drawn at random, training on the other normal connections. Wr
 (normal only, label 0) and test.csv (shuffled, labelled). Connections carry no time: row i gets the
 timestamp i seconds after 2026-01-01, and all rows one key, so that the job scores them one by one
 (a window of one event).
+
+skab: the Skoltech Anomaly Benchmark (github.com/waico/SKAB), 34 labelled experiments on a
+water-pump testbed, 8 sensors at 1 Hz, the ``anomaly`` column as the label. Following SKAB's
+protocol, the first 400 rows of each experiment train (train.csv) and the rest are evaluated
+(test.csv); one key per experiment (``valve1-0``, ``other-12``, ...), so the job keeps a threshold per
+experiment, and one model for the testbed. Rows are ordered by time across experiments, as a live
+stream would deliver them; SKAB's times carry no zone and are read as UTC.
 """
 
 from __future__ import annotations
@@ -82,20 +90,52 @@ def kdd99(datasets: Path, out: Path, seed: int = 7) -> dict[str, int]:
     return {"train": len(train), "test": len(test), "test_attacks": int(labels[test].sum())}
 
 
+SKAB_FEATURES = ["Accelerometer1RMS", "Accelerometer2RMS", "Current", "Pressure", "Temperature", "Thermocouple",
+                 "Voltage", "Volume Flow RateRMS"]
+SKAB_TRAIN_ROWS = 400
+
+
+def skab(datasets: Path, out: Path) -> dict[str, int]:
+    root = datasets / "skab" / "data"
+    files = sorted(p for group in ("valve1", "valve2", "other") for p in (root / group).glob("*.csv"))
+    if not files:
+        raise FileNotFoundError(f"no SKAB experiments under {root}: clone github.com/waico/SKAB and copy its data/ "
+                                "folder to DATASETS/skab/data/")
+    train, test = [], []
+    for path in files:
+        key = f"{path.parent.name}-{path.stem}"
+        with open(path, encoding="utf-8") as lines:
+            header = lines.readline().rstrip("\n").split(";")
+            index = [header.index(c) for c in SKAB_FEATURES]
+            label_at = header.index("anomaly")
+            for number, line in enumerate(lines):
+                fields = line.rstrip("\n").split(";")
+                row = (fields[0].replace(" ", "T") + "Z", key, [fields[i] for i in index], int(float(fields[label_at])))
+                (train if number < SKAB_TRAIN_ROWS else test).append(row)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, rows in (("train.csv", train), ("test.csv", test)):
+        rows.sort(key=lambda r: (r[0], r[1]))  # by time across experiments, as a stream delivers them
+        with open(out / name, "w", encoding="utf-8") as csv_out:
+            csv_out.write(",".join(["timestamp", "key", *(c.replace(" ", "_") for c in SKAB_FEATURES), "label"]) + "\n")
+            for ts, key, values, label in rows:
+                csv_out.write(f"{ts},{key}," + ",".join(values) + f",{label}\n")
+    return {"experiments": len(files), "train": len(train), "test": len(test),
+            "test_anomalous": sum(r[3] for r in test)}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vigil_models.datasets", description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset", choices=["kdd99"])
+    parser.add_argument("dataset", choices=["kdd99", "skab"])
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"),
                         help="folder holding the published datasets (default ../shared/datasets)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     try:
-        counts = kdd99(args.datasets, args.out, args.seed)
+        counts = kdd99(args.datasets, args.out, args.seed) if args.dataset == "kdd99" else skab(args.datasets, args.out)
     except (FileNotFoundError, ValueError) as e:
         sys.exit(str(e))
-    print(f"wrote {args.out}/train.csv ({counts['train']} normal rows) and test.csv ({counts['test']} rows, "
-          f"{counts['test_attacks']} attacks)", file=sys.stderr)
+    print(f"wrote {args.out}/train.csv and test.csv: {counts}", file=sys.stderr)
 
 
 if __name__ == "__main__":
