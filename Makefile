@@ -29,6 +29,8 @@ help:
 	@echo "make job-help  the job's parameters, with defaults and descriptions"
 	@echo "make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=...] [PEER=rcf] [NAB_WINDOWS=<json>]"
 	@echo "              replay a labelled CSV through the job and measure its detections (metrics.json, report.md, plots)"
+	@echo "make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16]   train a model on a labelled CSV"
+	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
 
 venv: $(VENV)/.installed
@@ -114,3 +116,21 @@ train: venv
 	  exit 2; fi
 	PYTHONPATH=$(CURDIR)/models $(PY) -m vigil_models.train_csv --data "$(DATA)" --out "$(OUT)" --kind $(KIND) \
 	  --window $(WINDOW) --stride $(STRIDE) --epochs $(EPOCHS) --seed $(SEED) $(TRAIN_ARGS)
+
+# --- Published datasets: make eval regenerates docs/results/ (docs/evaluation.md) ----------------------
+# The data is read from $(DATASETS) (default ../shared/datasets); see docs/evaluation.md for its sources.
+EVAL_WORK := build/eval
+KDD99_ARGS ?=
+SKAB_ARGS ?=
+.PHONY: eval
+eval: venv target/demo.classpath
+	cd models && .venv/bin/python -m vigil_models.datasets kdd99 --datasets $(abspath $(DATASETS)) --out $(CURDIR)/$(EVAL_WORK)/kdd99
+	$(MAKE) --no-print-directory train DATA=$(EVAL_WORK)/kdd99/train.csv OUT=$(EVAL_WORK)/kdd99/model KIND=dense WINDOW=1 \
+	  TRAIN_ARGS="--name kdd99-dense --stream kdd99"
+	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/kdd99/test.csv MODEL=$(EVAL_WORK)/kdd99/model \
+	  OUT=docs/results/kdd99 PEER=rcf ARGS="$(KDD99_ARGS)"
+	cd models && .venv/bin/python -m vigil_models.datasets skab --datasets $(abspath $(DATASETS)) --out $(CURDIR)/$(EVAL_WORK)/skab
+	$(MAKE) --no-print-directory train DATA=$(EVAL_WORK)/skab/train.csv OUT=$(EVAL_WORK)/skab/model KIND=conv WINDOW=16 \
+	  TRAIN_ARGS="--name skab-conv --stream skab"
+	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/skab/test.csv MODEL=$(EVAL_WORK)/skab/model \
+	  OUT=docs/results/skab PEER=rcf ARGS="$(SKAB_ARGS)"
