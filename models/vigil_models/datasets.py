@@ -4,6 +4,7 @@ the converted CSV files are written, to a folder of your choice.
 
     python -m vigil_models.datasets kdd99 --datasets ../shared/datasets --out build/kdd99
     python -m vigil_models.datasets skab --datasets ../shared/datasets --out build/skab
+    python -m vigil_models.datasets nab --datasets ../shared/datasets --out build/nab [--series realKnownCause/x.csv]
 
 kdd99: KDD Cup 1999, the 10 % file (kddcup.data_10_percent.gz, from the UCI KDD archive:
 kdd.ics.uci.edu/databases/kddcup99). Following the protocol of Cloudera Fast Forward's "Deep
@@ -19,6 +20,12 @@ protocol, the first 400 rows of each experiment train (train.csv) and the rest a
 (test.csv); one key per experiment (``valve1-0``, ``other-12``, ...), so the job keeps a threshold per
 experiment, and one model for the testbed. Rows are ordered by time across experiments, as a live
 stream would deliver them; SKAB's times carry no zone and are read as UTC.
+
+nab: the Numenta Anomaly Benchmark (github.com/numenta/NAB), 58 univariate series with labelled
+anomaly windows (labels/combined_windows.json). For each series, OUT/<folder>/<name>.csv is the whole
+series labelled 1 inside its windows (the evaluated file, named as NAB names it so that
+``--nab-windows`` finds its windows) and OUT/<folder>/<name>.train.csv its first 15 %, NAB's
+probationary period, in which a detector may learn and its detections are not scored.
 """
 
 from __future__ import annotations
@@ -123,19 +130,54 @@ def skab(datasets: Path, out: Path) -> dict[str, int]:
             "test_anomalous": sum(r[3] for r in test)}
 
 
+def nab(datasets: Path, out: Path, series: str | None = None) -> dict[str, int]:
+    root = datasets / "nab"
+    windows_file = root / "labels" / "combined_windows.json"
+    if not windows_file.is_file():
+        raise FileNotFoundError(f"{windows_file} not found: clone github.com/numenta/NAB and copy its data/ and "
+                                "labels/ folders to DATASETS/nab/")
+    import json
+
+    windows = json.loads(windows_file.read_text())
+    names = [series] if series else sorted(windows)
+    for name in names:
+        if name not in windows:
+            raise ValueError(f"no NAB series {name} (names look like {next(iter(sorted(windows)))})")
+        with open(root / "data" / name, encoding="utf-8") as lines:
+            header = lines.readline().strip()
+            if header != "timestamp,value":
+                raise ValueError(f"{root / 'data' / name}: header {header!r}, expected 'timestamp,value'")
+            rows = [line.strip().split(",") for line in lines if line.strip()]
+        spans = [(a[:19], b[:19]) for a, b in windows[name]]  # "YYYY-MM-DD HH:MM:SS", comparable as text
+        labelled = [(ts, value, int(any(a <= ts <= b for a, b in spans))) for ts, value in rows]
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        for path, part in ((target, labelled), (target.with_suffix(".train.csv"), labelled[:int(NAB_PROBATION * len(rows))])):
+            with open(path, "w", encoding="utf-8") as csv_out:
+                csv_out.write("timestamp,value,label\n")
+                csv_out.writelines(f"{ts},{value},{label}\n" for ts, value, label in part)
+    return {"series": len(names)}
+
+
+NAB_PROBATION = 0.15
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vigil_models.datasets", description=__doc__.split("\n\n")[0])
-    parser.add_argument("dataset", choices=["kdd99", "skab"])
+    parser.add_argument("dataset", choices=["kdd99", "skab", "nab"])
+    parser.add_argument("--series", help="nab: one series, e.g. realKnownCause/machine_temperature_system_failure.csv")
     parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"),
                         help="folder holding the published datasets (default ../shared/datasets)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
     try:
-        counts = kdd99(args.datasets, args.out, args.seed) if args.dataset == "kdd99" else skab(args.datasets, args.out)
+        counts = (kdd99(args.datasets, args.out, args.seed) if args.dataset == "kdd99"
+                  else skab(args.datasets, args.out) if args.dataset == "skab"
+                  else nab(args.datasets, args.out, args.series))
     except (FileNotFoundError, ValueError) as e:
         sys.exit(str(e))
-    print(f"wrote {args.out}/train.csv and test.csv: {counts}", file=sys.stderr)
+    print(f"wrote {args.dataset} into {args.out}: {counts}", file=sys.stderr)
 
 
 if __name__ == "__main__":
