@@ -4,7 +4,9 @@ import static io.vigil.config.JobOptions.*;
 
 import io.vigil.config.JobOptions.Delivery;
 import io.vigil.config.JobOptions.StartingOffsets;
+import io.vigil.alert.AlertSettings;
 import io.vigil.model.LoadedModel;
+import io.vigil.threshold.ThresholdMethod;
 import io.vigil.threshold.ThresholdSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +55,7 @@ public record JobSettings(
         String onnxDevice,
         int onnxThreads,
         ThresholdSettings threshold,
+        AlertSettings alert,
         Duration checkpointInterval,
         Map<String, String> flinkConfiguration) {
 
@@ -127,8 +130,18 @@ public record JobSettings(
                 get(conf, BATCH_MAX_DELAY),
                 get(conf, ONNX_DEVICE),
                 get(conf, ONNX_THREADS),
-                new ThresholdSettings(get(conf, THRESHOLD_K), get(conf, THRESHOLD_ALPHA), get(conf, THRESHOLD_WARMUP),
-                        get(conf, TOP_FEATURES)),
+                new ThresholdSettings(
+                        enumValue(conf, THRESHOLD_METHOD, ThresholdMethod.class),
+                        get(conf, THRESHOLD_K), get(conf, THRESHOLD_ALPHA), get(conf, THRESHOLD_WARMUP),
+                        get(conf, TOP_FEATURES),
+                        orNaN(get(conf, THRESHOLD_STATIC_VALUE)),
+                        orNaN(get(conf, THRESHOLD_STATIC_QUANTILE)),
+                        get(conf, THRESHOLD_QUANTILE), get(conf, THRESHOLD_QUANTILE_HORIZON),
+                        get(conf, THRESHOLD_RISK), get(conf, THRESHOLD_POT_LEVEL), get(conf, THRESHOLD_POT_INIT_SCORES),
+                        get(conf, THRESHOLD_POT_MAX_PEAKS), get(conf, THRESHOLD_POT_DRIFT_WINDOW),
+                        get(conf, THRESHOLD_LEARN_FROM_ANOMALIES)),
+                new AlertSettings(get(conf, ALERT_MERGE_GAP), get(conf, ALERT_COOLDOWN), get(conf, ALERT_MAX_PER_INTERVAL),
+                        get(conf, ALERT_CAP_INTERVAL)),
                 get(conf, CHECKPOINT_INTERVAL),
                 flinkConfiguration(raw));
         settings.validate();
@@ -154,6 +167,17 @@ public record JobSettings(
             throw invalid(ONNX_DEVICE, onnxDevice, "auto, cpu, cuda or cuda:N");
         }
         threshold.validate();
+        alert.validate();
+        for (StreamSettings stream : streams) {
+            // A calibration quantile that model.json does not list stops the job now, not at the first score.
+            if (threshold.method() == ThresholdMethod.STATIC) {
+                try {
+                    io.vigil.threshold.AdaptiveThreshold.staticThreshold(threshold, stream.model().contract());
+                } catch (IllegalArgumentException e) {
+                    throw new IllegalArgumentException("stream '" + stream.name() + "': " + e.getMessage(), e);
+                }
+            }
+        }
         Set<String> names = new TreeSet<>();
         for (StreamSettings stream : streams) {
             if (!names.add(stream.name())) {
@@ -257,6 +281,11 @@ public record JobSettings(
             throw new IllegalArgumentException("missing required parameter --" + option.key() + ": " + describe(option));
         }
         return value;
+    }
+
+    /** An unset number without a default, as the settings records hold it. */
+    private static double orNaN(Double value) {
+        return value == null ? Double.NaN : value;
     }
 
     private static <T> T get(Configuration conf, ConfigOption<T> option) {
