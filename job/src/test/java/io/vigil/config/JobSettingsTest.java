@@ -115,6 +115,48 @@ class JobSettingsTest {
     }
 
     @Test
+    void thresholdAndAlertParametersAreParsedWithTheirDefaults() {
+        JobSettings defaults = parse(minimal());
+        assertThat(defaults.threshold().method()).isEqualTo(io.vigil.threshold.ThresholdMethod.SIGMA);
+        assertThat(defaults.threshold().risk()).isEqualTo(1e-4);
+        assertThat(defaults.alert()).isEqualTo(io.vigil.alert.AlertSettings.defaults());
+
+        JobSettings pot = parse(minimal("--threshold.method", "pot", "--threshold.risk", "1e-3",
+                "--threshold.pot-drift-window", "20", "--threshold.learn-from-anomalies", "true",
+                "--alert.merge-gap", "5 min", "--alert.cooldown", "30 s", "--alert.max-per-key-per-interval", "10",
+                "--alert.cap-interval", "1 h"));
+        assertThat(pot.threshold().method()).isEqualTo(io.vigil.threshold.ThresholdMethod.POT);
+        assertThat(pot.threshold().risk()).isEqualTo(1e-3);
+        assertThat(pot.threshold().potDriftWindow()).isEqualTo(20);
+        assertThat(pot.threshold().learnFromAnomalies()).isTrue();
+        assertThat(pot.alert()).isEqualTo(new io.vigil.alert.AlertSettings(
+                Duration.ofMinutes(5), Duration.ofSeconds(30), 10, Duration.ofHours(1)));
+    }
+
+    @Test
+    void badThresholdAndAlertParametersAreNamedWithValueAndWhatIsAllowed() {
+        assertThatThrownBy(() -> parse(minimal("--threshold.method", "magic")))
+                .hasMessageContaining("--threshold.method").hasMessageContaining("magic")
+                .hasMessageContaining("static, sigma, quantile, pot");
+        assertThatThrownBy(() -> parse(minimal("--threshold.method", "static")))
+                .hasMessageContaining("threshold.static-value").hasMessageContaining("threshold.static-quantile");
+        assertThatThrownBy(() -> parse(minimal("--threshold.risk", "0.5")))
+                .hasMessageContaining("threshold.risk = 0.5").hasMessageContaining("below 1 - threshold.pot-level");
+        assertThatThrownBy(() -> parse(minimal("--threshold.quantile", "1")))
+                .hasMessageContaining("threshold.quantile = 1.0").hasMessageContaining("(0, 1)");
+        assertThatThrownBy(() -> parse(minimal("--threshold.pot-init-scores", "100")))
+                .hasMessageContaining("threshold.pot-init-scores = 100").hasMessageContaining(">= 500");
+        assertThatThrownBy(() -> parse(minimal("--alert.max-per-key-per-interval", "-1")))
+                .hasMessageContaining("alert.max-per-key-per-interval = -1").hasMessageContaining(">= 0");
+        assertThatThrownBy(() -> parse(minimal("--threshold.method", "static", "--threshold.static-quantile", "0.999")))
+                .hasMessageContaining("threshold.static-quantile = 0.999").hasMessageContaining("[0.99]");
+        assertThat(parse(minimal("--threshold.method", "static", "--threshold.static-quantile", "0.99")).threshold()
+                .staticQuantile()).isEqualTo(0.99);
+        assertThatThrownBy(() -> parse(minimal("--alert.merge-gap", "later")))
+                .hasMessageContaining("--alert.merge-gap").hasMessageContaining("later").hasMessageContaining("duration");
+    }
+
+    @Test
     void deliveryAcceptsTheDocumentedSpelling() {
         assertThat(parse(minimal("--alerts.delivery", "at-least-once")).delivery()).isEqualTo(Delivery.AT_LEAST_ONCE);
     }
