@@ -145,6 +145,10 @@ public final class JobOptions {
             .defaultValue(ThresholdSettings.DEFAULT_POT_DRIFT_WINDOW)
             .withDescription("Method pot, drift-aware (DSPOT): fit the score minus the mean of the key's last this many "
                     + "normal scores; 0 turns it off.");
+    public static final ConfigOption<String> THRESHOLD_RULES = key("threshold.rules").stringType().noDefaultValue()
+            .withDescription("A file of per-key overrides, one rule a line: a key prefix, then name=value pairs of "
+                    + "threshold.* parameters without 'threshold.' (for example: pump- method=pot risk=1e-5). The longest "
+                    + "matching prefix wins; other keys use the command line's. '#' starts a comment.");
     public static final ConfigOption<Duration> ALERT_MERGE_GAP = key("alert.merge-gap").durationType()
             .defaultValue(AlertSettings.DEFAULT_MERGE_GAP)
             .withDescription("Anomalous windows of a key closer than this in event time are one incident; the incident ends "
@@ -180,8 +184,14 @@ public final class JobOptions {
             THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,
             THRESHOLD_STATIC_VALUE, THRESHOLD_STATIC_QUANTILE, THRESHOLD_QUANTILE, THRESHOLD_QUANTILE_HORIZON,
             THRESHOLD_RISK, THRESHOLD_POT_LEVEL, THRESHOLD_POT_INIT_SCORES, THRESHOLD_POT_MAX_PEAKS, THRESHOLD_POT_DRIFT_WINDOW,
-            TOP_FEATURES, ALERT_MERGE_GAP, ALERT_COOLDOWN, ALERT_MAX_PER_INTERVAL, ALERT_CAP_INTERVAL,
+            THRESHOLD_RULES, TOP_FEATURES, ALERT_MERGE_GAP, ALERT_COOLDOWN, ALERT_MAX_PER_INTERVAL, ALERT_CAP_INTERVAL,
             CHECKPOINT_INTERVAL, FLINK_OPTION);
+
+    /** The parameters a line of {@link #THRESHOLD_RULES} may set. */
+    public static final List<ConfigOption<?>> THRESHOLD_RULE_OPTIONS = List.of(
+            THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,
+            THRESHOLD_STATIC_VALUE, THRESHOLD_STATIC_QUANTILE, THRESHOLD_QUANTILE, THRESHOLD_QUANTILE_HORIZON,
+            THRESHOLD_RISK, THRESHOLD_POT_LEVEL, THRESHOLD_POT_INIT_SCORES, THRESHOLD_POT_MAX_PEAKS, THRESHOLD_POT_DRIFT_WINDOW);
 
     public enum StartingOffsets { COMMITTED, EARLIEST, LATEST }
 

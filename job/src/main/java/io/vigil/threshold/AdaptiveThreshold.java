@@ -12,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Locale;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -34,7 +35,7 @@ import org.apache.flink.util.OutputTag;
  * for anomalous windows the incident rules let through, end when an incident closes), and on
  * {@link #SCORES} a {@link ScoreRecord} for every score.
  *
- * <p>Thresholds ({@link ThresholdMethod}, computed by {@link Judge}): static, sigma (EWMA of
+ * <p>Thresholds ({@link ThresholdMethod}, computed by {@link Judge}; per key from {@link ThresholdRules}): static, sigma (EWMA of
  * ln(score), state {@value #STATE_NAME}), quantile (t-digest, state {@value #QUANTILE_STATE_NAME})
  * or pot (SPOT/DSPOT, state {@value #POT_STATE_NAME}). A key without state starts from the model's
  * calibration, so it is covered from its first window. Only scores that do not alert are learned
@@ -75,12 +76,19 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private final String modelVersion;
     private final String[] columns;
     private final ModelContract.Calibration calibration;
-    private final ThresholdSettings settings;
+    private final ThresholdRules rules;
     private final AlertSettings alertSettings;
     private final Duration stateTtl;
-    private final String method;
+    private final int topFeatures;
 
+    /** Per entry of {@link ThresholdRules#all()}: its judge and its method's JSON name. */
+    private transient ThresholdSettings[] settingsByRule;
+    private transient Judge[] judges;
+    private transient String[] methods;
+    /** The settings and judge of the key being processed. */
+    private transient ThresholdSettings settings;
     private transient Judge judge;
+    private transient String method;
     private transient ValueState<ThresholdState> sigmaState;
     private transient ValueState<QuantileState> quantileState;
     private transient ValueState<PotState> potState;
@@ -106,6 +114,15 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
      */
     public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings,
             AlertSettings alertSettings, Duration stateTtl) {
+        this(stream, contract, ThresholdRules.none(settings), alertSettings, stateTtl);
+    }
+
+    /**
+     * @param rules the threshold settings of each key: the job's, or a rule's for keys with its prefix
+     * @param stateTtl how long a key's state survives without being written; null keeps it forever
+     */
+    public AdaptiveThreshold(String stream, ModelContract contract, ThresholdRules rules,
+            AlertSettings alertSettings, Duration stateTtl) {
         if (contract.calibration() == null) {
             throw new IllegalArgumentException("model " + contract.name() + " has no calibration to seed thresholds with");
         }
@@ -117,12 +134,14 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         this.modelVersion = contract.version();
         this.columns = contract.columns().toArray(new String[0]);
         this.calibration = contract.calibration();
-        this.settings = settings.validate();
+        this.rules = rules;
         this.alertSettings = alertSettings.validate();
         this.stateTtl = stateTtl;
-        this.method = settings.method().name().toLowerCase(Locale.ROOT);
-        // Fails now, naming the parameter, rather than on the first score.
-        new Judge(settings, calibration);
+        this.topFeatures = rules.defaults().topFeatures();
+        for (ThresholdSettings each : rules.all()) {
+            // Fails now, naming the parameter, rather than on the first score.
+            new Judge(each.validate(), calibration);
+        }
     }
 
     /**
@@ -160,14 +179,23 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
 
     @Override
     public void open(OpenContext openContext) throws Exception {
-        judge = new Judge(settings, calibration);
-        // Only the configured method's state is registered; after a restart with another method a
-        // key starts that method from the calibration.
-        switch (settings.method()) {
-            case SIGMA -> sigmaState = getRuntimeContext().getState(stateDescriptor(stateTtl));
-            case QUANTILE -> quantileState = getRuntimeContext().getState(descriptor(QUANTILE_STATE_NAME, QuantileState.class, stateTtl));
-            case POT -> potState = getRuntimeContext().getState(descriptor(POT_STATE_NAME, PotState.class, stateTtl));
-            case STATIC -> { }
+        List<ThresholdSettings> all = rules.all();
+        settingsByRule = all.toArray(new ThresholdSettings[0]);
+        judges = new Judge[all.size()];
+        methods = new String[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            judges[i] = new Judge(all.get(i), calibration);
+            methods[i] = all.get(i).method().name().toLowerCase(Locale.ROOT);
+        }
+        // Only the states of configured methods are registered; after a restart with another
+        // method a key starts that method from the calibration.
+        for (ThresholdSettings each : all) {
+            switch (each.method()) {
+                case SIGMA -> sigmaState = getRuntimeContext().getState(stateDescriptor(stateTtl));
+                case QUANTILE -> quantileState = getRuntimeContext().getState(descriptor(QUANTILE_STATE_NAME, QuantileState.class, stateTtl));
+                case POT -> potState = getRuntimeContext().getState(descriptor(POT_STATE_NAME, PotState.class, stateTtl));
+                case STATIC -> { }
+            }
         }
         incidentState = getRuntimeContext().getState(descriptor(INCIDENT_STATE_NAME, IncidentState.class, stateTtl));
         try {
@@ -188,6 +216,10 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     @Override
     public void processElement(ScoredWindow window, Context ctx, Collector<Alert> out) throws Exception {
         scores.inc();
+        int rule = rules.indexFor(window.key());
+        settings = settingsByRule[rule];
+        judge = judges[rule];
+        method = methods[rule];
         double score = window.score();
         double threshold;
         boolean anomalous = false;
@@ -288,7 +320,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         ctx.timerService().registerEventTimeTimer(incident.lastAnomaly + gap);
 
         int severity = Tails.severity(judgement.tailProbability());
-        FeatureContribution[] features = topFeatures(window, columns, settings.topFeatures());
+        FeatureContribution[] features = topFeatures(window, columns, topFeatures);
         if (incident.anomalies == 1 || severity > incident.peakSeverity
                 || (severity == incident.peakSeverity && window.score() > incident.peakScore)) {
             incident.peakScore = window.score();
@@ -345,6 +377,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
                 || timestamp < incident.lastAnomaly + alertSettings.mergeGap().toMillis()) {
             return;
         }
+        method = methods[rules.indexFor(ctx.getCurrentKey())];
         writeEnd(ctx.getCurrentKey(), incident, out);
         incident.close();
         if (alertSettings.maxPerInterval() > 0) {

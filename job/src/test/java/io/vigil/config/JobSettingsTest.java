@@ -157,6 +157,46 @@ class JobSettingsTest {
     }
 
     @Test
+    void thresholdRulesOverrideTheCommandLineForKeysWithTheirPrefix() throws Exception {
+        Path rules = dir.resolve("rules.txt");
+        Files.writeString(rules, """
+                # pumps drift with wear: drift-aware pot
+                pump-      method=pot risk=1e-5 pot-drift-window=600
+                pump-17    k=5   # one noisy pump; still sigma from the command line otherwise
+
+                card-      method=quantile quantile=0.995 warmup=20
+                """);
+        JobSettings settings = parse(minimal("--threshold.rules", rules.toString(), "--threshold.k", "4"));
+        var byKey = settings.thresholdRules();
+        assertThat(byKey.settingsFor("pump-3").method()).isEqualTo(io.vigil.threshold.ThresholdMethod.POT);
+        assertThat(byKey.settingsFor("pump-3").risk()).isEqualTo(1e-5);
+        assertThat(byKey.settingsFor("pump-3").potDriftWindow()).isEqualTo(600);
+        // The longest prefix wins, and what it does not set comes from the command line.
+        assertThat(byKey.settingsFor("pump-17").method()).isEqualTo(io.vigil.threshold.ThresholdMethod.SIGMA);
+        assertThat(byKey.settingsFor("pump-17").k()).isEqualTo(5.0);
+        assertThat(byKey.settingsFor("card-9").quantile()).isEqualTo(0.995);
+        assertThat(byKey.settingsFor("card-9").warmup()).isEqualTo(20);
+        assertThat(byKey.settingsFor("valve-1")).isEqualTo(settings.threshold());
+        assertThat(byKey.settingsFor("valve-1").k()).isEqualTo(4.0);
+    }
+
+    @Test
+    void badThresholdRulesNameTheFileTheLineAndTheProblem() throws Exception {
+        Path rules = dir.resolve("rules.txt");
+        Files.writeString(rules, "pump- method=pot\ncard- risk=2\n");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", rules.toString())))
+                .hasMessageContaining("--threshold.rules " + rules + " line 2: ").hasMessageContaining("threshold.risk = 2.0");
+        Files.writeString(rules, "pump- colour=red\n");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", rules.toString())))
+                .hasMessageContaining("line 1: 'colour=red' is not name=value with a name of [method, k,");
+        Files.writeString(rules, "pump- method=static static-quantile=0.5\n");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", rules.toString())))
+                .hasMessageContaining("threshold.static-quantile = 0.5").hasMessageContaining("[0.99]");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", dir.resolve("missing.txt").toString())))
+                .hasMessageContaining("--threshold.rules").hasMessageContaining("cannot read");
+    }
+
+    @Test
     void deliveryAcceptsTheDocumentedSpelling() {
         assertThat(parse(minimal("--alerts.delivery", "at-least-once")).delivery()).isEqualTo(Delivery.AT_LEAST_ONCE);
     }

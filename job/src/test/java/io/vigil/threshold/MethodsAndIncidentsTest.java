@@ -196,6 +196,30 @@ class MethodsAndIncidentsTest {
     }
 
     @Test
+    void rulesGiveEachKeyPrefixItsOwnMethod() throws Exception {
+        ThresholdRules rules = new ThresholdRules(ThresholdSettings.defaults(), List.of(
+                new ThresholdRules.Rule("pump-", ThresholdSettings.defaults().withStatic(0.5, Double.NaN)),
+                new ThresholdRules.Rule("pump-1", ThresholdSettings.defaults().withQuantile(0.9, 0))));
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", CONTRACT, rules, AlertSettings.defaults(), null)),
+                ScoredWindow::key, Types.STRING);
+        harness.open();
+        process(harness, "pump-2", 1, 0.6);
+        process(harness, "pump-12", 1, 0.6);
+        process(harness, "valve-2", 1, 0.6);
+
+        List<ScoreRecord> scores = scores(harness);
+        assertEquals(0.5, scores.get(0).threshold(), "pump-: static 0.5");
+        assertEquals(0.5, scores.get(1).threshold(), "pump-1 (the longer prefix): the calibration's 0.9 quantile");
+        assertEquals(0.3 * Math.exp(3.5 * 0.4), scores.get(2).threshold(), 1e-12, "others: sigma from the calibration");
+        // 0.6 is above 0.5 for both pumps, below sigma's 1.22 for the valve.
+        assertEquals(List.of("static", "quantile"), harness.extractOutputValues().stream().map(Alert::method).toList());
+        assertNotNull(state(harness, "pump-12", AdaptiveThreshold.QUANTILE_STATE_NAME, QuantileState.class));
+        assertNull(state(harness, "pump-2", AdaptiveThreshold.QUANTILE_STATE_NAME, QuantileState.class));
+        assertNotNull(state(harness, "valve-2", AdaptiveThreshold.STATE_NAME, ThresholdState.class));
+    }
+
+    @Test
     void learnFromAnomaliesLetsAnAlertMoveTheBaseline() throws Exception {
         var off = harness(ThresholdSettings.defaults(), AlertSettings.defaults());
         var on = harness(ThresholdSettings.defaults().withLearnFromAnomalies(true), AlertSettings.defaults());
