@@ -196,6 +196,29 @@ class MethodsAndIncidentsTest {
     }
 
     @Test
+    void restoringWithChangedParametersKeepsEachKeysLearnedState() throws Exception {
+        var harness = harness(new ThresholdSettings(4.0, 0.01, 10, 3), AlertSettings.defaults());
+        for (int i = 0; i < 30; i++) {
+            process(harness, "quiet", i, 0.1);
+        }
+        ThresholdState learned = state(harness, "quiet", AdaptiveThreshold.STATE_NAME, ThresholdState.class);
+        OperatorSubtaskState snapshot = harness.snapshot(1, 1);
+        harness.close();
+
+        // Restarted with k 3 instead of 4 and another alpha: the key's baseline is the one it learned.
+        ThresholdSettings changed = new ThresholdSettings(3.0, 0.05, 10, 3);
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", CONTRACT, changed, AlertSettings.defaults(), null)),
+                ScoredWindow::key, Types.STRING);
+        restored.initializeState(snapshot);
+        restored.open();
+        assertEquals(learned, state(restored, "quiet", AdaptiveThreshold.STATE_NAME, ThresholdState.class));
+        process(restored, "quiet", 100, 0.1);
+        assertEquals(Math.exp(learned.logThreshold(3.0)), scores(restored).get(0).threshold(), 1e-12);
+        restored.close();
+    }
+
+    @Test
     void rulesGiveEachKeyPrefixItsOwnMethod() throws Exception {
         ThresholdRules rules = new ThresholdRules(ThresholdSettings.defaults(), List.of(
                 new ThresholdRules.Rule("pump-", ThresholdSettings.defaults().withStatic(0.5, Double.NaN)),
