@@ -24,10 +24,15 @@ public class PotState {
     /** How many of {@link #peaks} hold values, and where the next one goes. */
     public int peaksFilled;
     public int peaksNext;
+    /** Sum and sum of squares of the retained peaks, kept as they come and go so a refit costs O(1). */
+    public double peakSum;
+    public double peakSquares;
     /** DSPOT: the key's last normal scores, a ring buffer whose mean is subtracted from each score. */
     public float[] drift;
     public int driftFilled;
     public int driftNext;
+    /** Sum of {@link #drift}'s values. */
+    public double driftSum;
 
     public PotState() {}
 }

@@ -26,7 +26,7 @@ import java.util.Arrays;
  * heavy tail is fitted as γ just below 1/2: a conservative (higher) threshold than it needs.
  *
  * <p>Why the peaks are bounded ({@code pot-max-peaks}, the most recent kept): keyed state must
- * not grow with a key's age, and a refit costs time linear in the peaks kept. N_t and n keep
+ * not grow with a key's age. N_t and n keep
  * counting every peak and value, so the tail's weight q·n/N_t stays exact; the most recent peaks
  * are a sample of the same tail while the stream is stationary, and follow it when it is not.
  */
@@ -83,11 +83,7 @@ final class Spot {
         if (state.drift == null || state.driftFilled == 0) {
             return 0;
         }
-        double sum = 0;
-        for (int i = 0; i < state.driftFilled; i++) {
-            sum += state.drift[i];
-        }
-        return sum / state.driftFilled;
+        return state.driftSum / state.driftFilled;
     }
 
     /** The fitted tail, on drift-corrected values; null until initialized. */
@@ -95,17 +91,11 @@ final class Spot {
         if (Double.isNaN(state.initialThreshold) || state.peaksFilled < MIN_PEAKS) {
             return null;
         }
-        double sum = 0;
-        for (int i = 0; i < state.peaksFilled; i++) {
-            sum += state.peaks[i];
-        }
-        double mean = sum / state.peaksFilled;
-        double squares = 0;
-        for (int i = 0; i < state.peaksFilled; i++) {
-            double d = state.peaks[i] - mean;
-            squares += d * d;
-        }
-        double variance = squares / (state.peaksFilled - 1);
+        int filled = state.peaksFilled;
+        double mean = state.peakSum / filled;
+        // Excesses over t have a mean of the order of their spread, so the one-pass formula does
+        // not lose the variance to cancellation.
+        double variance = (state.peakSquares - filled * mean * mean) / (filled - 1);
         double gamma;
         double sigma;
         if (!(variance > 0) || !(mean > 0)) {
@@ -162,15 +152,43 @@ final class Spot {
     }
 
     private static void addPeak(PotState state, double excess) {
-        state.peaks[state.peaksNext] = (float) excess;
+        if (state.peaksFilled == state.peaks.length) {
+            double evicted = state.peaks[state.peaksNext];
+            state.peakSum -= evicted;
+            state.peakSquares -= evicted * evicted;
+        }
+        float value = (float) excess;
+        state.peakSum += value;
+        state.peakSquares += (double) value * value;
+        state.peaks[state.peaksNext] = value;
         state.peaksNext = (state.peaksNext + 1) % state.peaks.length;
         state.peaksFilled = Math.min(state.peaksFilled + 1, state.peaks.length);
+        if (state.peaksNext == 0) {
+            // Once per lap the sums are recomputed, so rounding cannot build up over a key's life.
+            state.peakSum = 0;
+            state.peakSquares = 0;
+            for (float peak : state.peaks) {
+                state.peakSum += peak;
+                state.peakSquares += (double) peak * peak;
+            }
+        }
         state.peakCount++;
     }
 
     private static void pushDrift(PotState state, double score) {
-        state.drift[state.driftNext] = (float) score;
+        if (state.driftFilled == state.drift.length) {
+            state.driftSum -= state.drift[state.driftNext];
+        }
+        float value = (float) score;
+        state.driftSum += value;
+        state.drift[state.driftNext] = value;
         state.driftNext = (state.driftNext + 1) % state.drift.length;
         state.driftFilled = Math.min(state.driftFilled + 1, state.drift.length);
+        if (state.driftNext == 0) {
+            state.driftSum = 0;
+            for (float kept : state.drift) {
+                state.driftSum += kept;
+            }
+        }
     }
 }

@@ -55,5 +55,11 @@ class SpotTest {
         assertEquals(200, state.peaksFilled);
         assertTrue(state.peakCount > 1_500, "about 2 % of 100 000 are peaks: " + state.peakCount);
         assertEquals(100_000, state.count);
+        // The running sums the fit uses are those of the retained peaks.
+        double sum = 0;
+        for (float peak : state.peaks) {
+            sum += peak;
+        }
+        assertEquals(sum, state.peakSum, 1e-9 * sum);
     }
 }
