@@ -82,16 +82,16 @@ final class Judge {
     }
 
     /**
-     * An alerting score enters the quantile method's sketch at no more than this times the
-     * threshold it exceeded; see {@link #judgeQuantile}.
+     * An alerting score is learned by methods quantile and pot at no more than this times the
+     * threshold it exceeded (pot: its excess over t); see {@link #judgeQuantile} and {@link #judgePot}.
      */
-    static final double QUANTILE_LEARN_CAP = 1.1;
+    static final double LEARN_CAP = 1.1;
 
     /**
      * Method quantile; learns into {@code sketch}. A quantile is a rank: leaving alerting scores
      * out would make the sketch a sample cut off at the threshold, whose q-quantile lies below the
      * threshold, so the threshold would sink score after score. An alerting score is therefore
-     * learned, but at no more than {@value #QUANTILE_LEARN_CAP} × the threshold (unless
+     * learned, but at no more than {@value #LEARN_CAP} × the threshold (unless
      * {@code threshold.learn-from-anomalies}): it counts in the ranks, so a threshold that is too
      * low rises until the alert rate is 1 − q, while a long anomaly can lift it by at most 10 % per
      * anomalous window instead of to its own level at once.
@@ -102,7 +102,7 @@ final class Judge {
         if (!anomalous || settings.learnFromAnomalies() || sketch.count() < settings.warmup()) {
             sketch.add(score);
         } else {
-            sketch.add(Math.min(score, threshold * QUANTILE_LEARN_CAP));
+            sketch.add(Math.min(score, threshold * LEARN_CAP));
         }
         // A sketch knows nothing above its largest score: the tail beyond the threshold is
         // extended with the calibration's spread, from the threshold's own tail probability.
@@ -131,9 +131,9 @@ final class Judge {
             // SPOT leaves alarms out of the peaks. But the peaks are then cut off at z_q, their
             // spread looks smaller, the fitted tail lighter, z_q lower, more are cut off: measured
             // on log-normal scores at q = 1e-3 that spiral ends at 13 times the risk. An alarm is
-            // therefore learned as a peak, at no more than QUANTILE_LEARN_CAP times z_q's excess
+            // therefore learned as a peak, at no more than LEARN_CAP times z_q's excess
             // over t: a z_q that is too low is pushed up, and an anomaly lifts it only a little.
-            double excessCap = tail.t() + QUANTILE_LEARN_CAP * (threshold - drift - tail.t());
+            double excessCap = tail.t() + LEARN_CAP * (threshold - drift - tail.t());
             Spot.learn(state, Math.min(score, drift + excessCap), settings.potLevel());
         }
         double tailProbability = tail != null && ownWeight(state) >= 1
