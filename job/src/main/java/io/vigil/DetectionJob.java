@@ -93,7 +93,7 @@ public final class DetectionJob {
 
         SingleOutputStreamOperator<Alert> alerts = scored
                 .keyBy(ScoredWindow::key)
-                .process(new AdaptiveThreshold(stream.name(), contract, settings.threshold(), ttl(settings)))
+                .process(new AdaptiveThreshold(stream.name(), contract, settings.thresholdRules(), settings.alert(), ttl(settings)))
                 .uid(stream.uid("threshold")).name(stream.uid("threshold"));
 
         DataStream<DeadLetter> deadLetters = events.getSideOutput(EventParser.DEAD_LETTERS)

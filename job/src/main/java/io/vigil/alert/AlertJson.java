@@ -17,7 +17,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  *
  * <pre>{@code
  * {"alert_id":"…","stream":"sensors","key":"pump-17","event_time":"2026-11-22T10:00:00.123Z",
- *  "score":1.234,"threshold":0.456,"severity":43,"model":{"name":"…","version":"…"},
+ *  "score":1.234,"threshold":0.456,"severity":43,"method":"sigma",
+ *  "incident_id":"…","incident":"start","incident_start":"2026-11-22T10:00:00.123Z","incident_anomalies":1,
+ *  "model":{"name":"…","version":"…"},
  *  "top_features":[{"feature":"temperature","observed":71.2,"expected":60.1,"error":12.3}]}
  * }</pre>
  *
@@ -42,6 +44,11 @@ public final class AlertJson {
             json.writeNumberField("score", alert.score());
             json.writeNumberField("threshold", alert.threshold());
             json.writeNumberField("severity", alert.severity());
+            json.writeStringField("method", alert.method());
+            json.writeStringField("incident_id", alert.incidentId());
+            json.writeStringField("incident", alert.phase().json());
+            json.writeStringField("incident_start", EVENT_TIME.format(Instant.ofEpochMilli(alert.incidentStart())));
+            json.writeNumberField("incident_anomalies", alert.incidentAnomalies());
             json.writeObjectFieldStart("model");
             json.writeStringField("name", alert.model());
             json.writeStringField("version", alert.modelVersion());

@@ -2,6 +2,8 @@ package io.vigil.config;
 
 import static org.apache.flink.configuration.ConfigOptions.key;
 
+import io.vigil.alert.AlertSettings;
+import io.vigil.threshold.ThresholdMethod;
 import io.vigil.threshold.ThresholdSettings;
 import java.time.Duration;
 import java.util.List;
@@ -101,12 +103,66 @@ public final class JobOptions {
             .withDescription("ONNX Runtime threads per session; slots of a TaskManager share one session and its cores.");
 
     // Thresholds and alerts.
+    public static final ConfigOption<ThresholdMethod> THRESHOLD_METHOD = key("threshold.method").enumType(ThresholdMethod.class)
+            .defaultValue(ThresholdSettings.DEFAULT_METHOD)
+            .withDescription("How each key's threshold is set: static (a fixed score or a calibration quantile), sigma "
+                    + "(moving mean + k standard deviations of ln(score)), quantile (a streaming quantile of the key's "
+                    + "scores) or pot (peaks over threshold: a fitted tail at risk threshold.risk).");
     public static final ConfigOption<Double> THRESHOLD_K = key("threshold.k").doubleType().defaultValue(ThresholdSettings.DEFAULT_K)
             .withDescription("Alert when ln(score) exceeds the key's mean + k standard deviations.");
     public static final ConfigOption<Double> THRESHOLD_ALPHA = key("threshold.alpha").doubleType().defaultValue(ThresholdSettings.DEFAULT_ALPHA)
             .withDescription("Weight of each new score in the key's moving mean and variance once warmed up (0 < alpha <= 1).");
     public static final ConfigOption<Integer> THRESHOLD_WARMUP = key("threshold.warmup").intType().defaultValue(ThresholdSettings.DEFAULT_WARMUP)
             .withDescription("The model's calibration counts as this many scores of a new key, then blends into its own.");
+    public static final ConfigOption<Boolean> THRESHOLD_LEARN_FROM_ANOMALIES = key("threshold.learn-from-anomalies").booleanType()
+            .defaultValue(false)
+            .withDescription("Also learn the scores that raised an alert (a key that stays anomalous then becomes the new normal).");
+    public static final ConfigOption<Double> THRESHOLD_STATIC_VALUE = key("threshold.static-value").doubleType().noDefaultValue()
+            .withDescription("Method static: alert above this score, for every key.");
+    public static final ConfigOption<Double> THRESHOLD_STATIC_QUANTILE = key("threshold.static-quantile").doubleType().noDefaultValue()
+            .withDescription("Method static: alert above this quantile of the model's calibration (one listed in model.json, "
+                    + "for example 0.999).");
+    public static final ConfigOption<Double> THRESHOLD_QUANTILE = key("threshold.quantile").doubleType()
+            .defaultValue(ThresholdSettings.DEFAULT_QUANTILE)
+            .withDescription("Method quantile: alert above this quantile of the key's own scores (0 < q < 1).");
+    public static final ConfigOption<Long> THRESHOLD_QUANTILE_HORIZON = key("threshold.quantile-horizon").longType()
+            .defaultValue(ThresholdSettings.DEFAULT_QUANTILE_HORIZON)
+            .withDescription("Method quantile: the quantile covers the key's last horizon to 2 x horizon scores; 0 keeps all.");
+    public static final ConfigOption<Double> THRESHOLD_RISK = key("threshold.risk").doubleType()
+            .defaultValue(ThresholdSettings.DEFAULT_RISK)
+            .withDescription("Method pot: the probability that a normal score exceeds the threshold (the false alarm rate "
+                    + "per window).");
+    public static final ConfigOption<Double> THRESHOLD_POT_LEVEL = key("threshold.pot-level").doubleType()
+            .defaultValue(ThresholdSettings.DEFAULT_POT_LEVEL)
+            .withDescription("Method pot: the quantile of a key's initial scores above which the tail is fitted.");
+    public static final ConfigOption<Integer> THRESHOLD_POT_INIT_SCORES = key("threshold.pot-init-scores").intType()
+            .defaultValue(ThresholdSettings.DEFAULT_POT_INIT_SCORES)
+            .withDescription("Method pot: how many scores of a key set its initial tail; the calibration applies until then.");
+    public static final ConfigOption<Integer> THRESHOLD_POT_MAX_PEAKS = key("threshold.pot-max-peaks").intType()
+            .defaultValue(ThresholdSettings.DEFAULT_POT_MAX_PEAKS)
+            .withDescription("Method pot: the tail is fitted to at most this many of the key's most recent peaks (bounds state).");
+    public static final ConfigOption<Integer> THRESHOLD_POT_DRIFT_WINDOW = key("threshold.pot-drift-window").intType()
+            .defaultValue(ThresholdSettings.DEFAULT_POT_DRIFT_WINDOW)
+            .withDescription("Method pot, drift-aware (DSPOT): fit the score minus the mean of the key's last this many "
+                    + "normal scores; 0 turns it off.");
+    public static final ConfigOption<String> THRESHOLD_RULES = key("threshold.rules").stringType().noDefaultValue()
+            .withDescription("A file of per-key overrides, one rule a line: a key prefix, then name=value pairs of "
+                    + "threshold.* parameters without 'threshold.' (for example: pump- method=pot risk=1e-5). The longest "
+                    + "matching prefix wins; other keys use the command line's. '#' starts a comment.");
+    public static final ConfigOption<Duration> ALERT_MERGE_GAP = key("alert.merge-gap").durationType()
+            .defaultValue(AlertSettings.DEFAULT_MERGE_GAP)
+            .withDescription("Anomalous windows of a key closer than this in event time are one incident; the incident ends "
+                    + "(an 'end' record) once event time passes its last anomalous window plus this.");
+    public static final ConfigOption<Duration> ALERT_COOLDOWN = key("alert.cooldown").durationType()
+            .defaultValue(AlertSettings.DEFAULT_COOLDOWN)
+            .withDescription("Within an incident, write an update at most once per this much event time unless it is more "
+                    + "severe than all before; 0 writes every anomalous window.");
+    public static final ConfigOption<Integer> ALERT_MAX_PER_INTERVAL = key("alert.max-per-key-per-interval").intType()
+            .defaultValue(AlertSettings.DEFAULT_MAX_PER_INTERVAL)
+            .withDescription("At most this many alerts (start and update) per key per alert.cap-interval; 0: no cap.");
+    public static final ConfigOption<Duration> ALERT_CAP_INTERVAL = key("alert.cap-interval").durationType()
+            .defaultValue(AlertSettings.DEFAULT_INTERVAL)
+            .withDescription("The interval of alert.max-per-key-per-interval, in event time.");
     public static final ConfigOption<Integer> TOP_FEATURES = key("alerts.top-features").intType().defaultValue(ThresholdSettings.DEFAULT_TOP_FEATURES)
             .withDescription("How many of the largest-error features an alert lists.");
 
@@ -125,8 +181,17 @@ public final class JobOptions {
             ALERTS_TOPIC, ALERTS_DELIVERY, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, DEAD_LETTER_TOPIC, SCORES_TOPIC,
             MAX_PAYLOAD_BYTES, OUT_OF_ORDERNESS, IDLENESS, ALLOWED_LATENESS, STATE_TTL,
             BATCH_MAX_ROWS, BATCH_MAX_DELAY, ONNX_DEVICE, ONNX_THREADS,
-            THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, TOP_FEATURES,
+            THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,
+            THRESHOLD_STATIC_VALUE, THRESHOLD_STATIC_QUANTILE, THRESHOLD_QUANTILE, THRESHOLD_QUANTILE_HORIZON,
+            THRESHOLD_RISK, THRESHOLD_POT_LEVEL, THRESHOLD_POT_INIT_SCORES, THRESHOLD_POT_MAX_PEAKS, THRESHOLD_POT_DRIFT_WINDOW,
+            THRESHOLD_RULES, TOP_FEATURES, ALERT_MERGE_GAP, ALERT_COOLDOWN, ALERT_MAX_PER_INTERVAL, ALERT_CAP_INTERVAL,
             CHECKPOINT_INTERVAL, FLINK_OPTION);
+
+    /** The parameters a line of {@link #THRESHOLD_RULES} may set. */
+    public static final List<ConfigOption<?>> THRESHOLD_RULE_OPTIONS = List.of(
+            THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,
+            THRESHOLD_STATIC_VALUE, THRESHOLD_STATIC_QUANTILE, THRESHOLD_QUANTILE, THRESHOLD_QUANTILE_HORIZON,
+            THRESHOLD_RISK, THRESHOLD_POT_LEVEL, THRESHOLD_POT_INIT_SCORES, THRESHOLD_POT_MAX_PEAKS, THRESHOLD_POT_DRIFT_WINDOW);
 
     public enum StartingOffsets { COMMITTED, EARLIEST, LATEST }
 

@@ -4,7 +4,11 @@ import static io.vigil.config.JobOptions.*;
 
 import io.vigil.config.JobOptions.Delivery;
 import io.vigil.config.JobOptions.StartingOffsets;
+import io.vigil.alert.AlertSettings;
 import io.vigil.model.LoadedModel;
+import io.vigil.threshold.AdaptiveThreshold;
+import io.vigil.threshold.ThresholdMethod;
+import io.vigil.threshold.ThresholdRules;
 import io.vigil.threshold.ThresholdSettings;
 import java.io.IOException;
 import java.io.InputStream;
@@ -53,6 +57,8 @@ public record JobSettings(
         String onnxDevice,
         int onnxThreads,
         ThresholdSettings threshold,
+        ThresholdRules thresholdRules,
+        AlertSettings alert,
         Duration checkpointInterval,
         Map<String, String> flinkConfiguration) {
 
@@ -127,8 +133,10 @@ public record JobSettings(
                 get(conf, BATCH_MAX_DELAY),
                 get(conf, ONNX_DEVICE),
                 get(conf, ONNX_THREADS),
-                new ThresholdSettings(get(conf, THRESHOLD_K), get(conf, THRESHOLD_ALPHA), get(conf, THRESHOLD_WARMUP),
-                        get(conf, TOP_FEATURES)),
+                thresholdSettings(conf),
+                thresholdRules(conf),
+                new AlertSettings(get(conf, ALERT_MERGE_GAP), get(conf, ALERT_COOLDOWN), get(conf, ALERT_MAX_PER_INTERVAL),
+                        get(conf, ALERT_CAP_INTERVAL)),
                 get(conf, CHECKPOINT_INTERVAL),
                 flinkConfiguration(raw));
         settings.validate();
@@ -154,6 +162,19 @@ public record JobSettings(
             throw invalid(ONNX_DEVICE, onnxDevice, "auto, cpu, cuda or cuda:N");
         }
         threshold.validate();
+        alert.validate();
+        for (StreamSettings stream : streams) {
+            // A calibration quantile that model.json does not list stops the job now, not at the first score.
+            for (ThresholdSettings each : thresholdRules.all()) {
+                if (each.method() == ThresholdMethod.STATIC) {
+                    try {
+                        AdaptiveThreshold.staticThreshold(each, stream.model().contract());
+                    } catch (IllegalArgumentException e) {
+                        throw new IllegalArgumentException("stream '" + stream.name() + "': " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
         Set<String> names = new TreeSet<>();
         for (StreamSettings stream : streams) {
             if (!names.add(stream.name())) {
@@ -257,6 +278,77 @@ public record JobSettings(
             throw new IllegalArgumentException("missing required parameter --" + option.key() + ": " + describe(option));
         }
         return value;
+    }
+
+    private static ThresholdSettings thresholdSettings(Configuration conf) {
+        return new ThresholdSettings(
+                enumValue(conf, THRESHOLD_METHOD, ThresholdMethod.class),
+                get(conf, THRESHOLD_K), get(conf, THRESHOLD_ALPHA), get(conf, THRESHOLD_WARMUP),
+                get(conf, TOP_FEATURES),
+                orNaN(get(conf, THRESHOLD_STATIC_VALUE)),
+                orNaN(get(conf, THRESHOLD_STATIC_QUANTILE)),
+                get(conf, THRESHOLD_QUANTILE), get(conf, THRESHOLD_QUANTILE_HORIZON),
+                get(conf, THRESHOLD_RISK), get(conf, THRESHOLD_POT_LEVEL), get(conf, THRESHOLD_POT_INIT_SCORES),
+                get(conf, THRESHOLD_POT_MAX_PEAKS), get(conf, THRESHOLD_POT_DRIFT_WINDOW),
+                get(conf, THRESHOLD_LEARN_FROM_ANOMALIES));
+    }
+
+    /**
+     * The rules of {@code threshold.rules}: each line's pairs are laid over the command line's
+     * threshold parameters and parsed and validated like them, so a rule's error reads like a
+     * parameter's, with the file and line in front.
+     */
+    private static ThresholdRules thresholdRules(Configuration conf) {
+        ThresholdSettings defaults = thresholdSettings(conf);
+        String file = get(conf, THRESHOLD_RULES);
+        if (file == null) {
+            return ThresholdRules.none(defaults);
+        }
+        List<String> lines;
+        try {
+            lines = Files.readAllLines(Path.of(file));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--" + THRESHOLD_RULES.key() + " " + file + ": cannot read: " + e.getMessage(), e);
+        }
+        Map<String, ConfigOption<?>> allowed = new LinkedHashMap<>();
+        THRESHOLD_RULE_OPTIONS.forEach(o -> allowed.put(o.key().substring("threshold.".length()), o));
+        List<ThresholdRules.Rule> rules = new ArrayList<>();
+        Set<String> prefixes = new TreeSet<>();
+        for (int n = 0; n < lines.size(); n++) {
+            String line = lines.get(n).replaceFirst("#.*", "").trim();
+            if (line.isEmpty()) {
+                continue;
+            }
+            String where = "--" + THRESHOLD_RULES.key() + " " + file + " line " + (n + 1) + ": ";
+            String[] tokens = line.split("\\s+");
+            if (!prefixes.add(tokens[0])) {
+                throw new IllegalArgumentException(where + "key prefix '" + tokens[0] + "' has a rule already");
+            }
+            Configuration overridden = new Configuration(conf);
+            for (int i = 1; i < tokens.length; i++) {
+                int eq = tokens[i].indexOf('=');
+                String name = eq > 0 ? tokens[i].substring(0, eq) : tokens[i];
+                if (eq <= 0 || !allowed.containsKey(name)) {
+                    throw new IllegalArgumentException(where + "'" + tokens[i] + "' is not name=value with a name of "
+                            + allowed.keySet());
+                }
+                overridden.setString(allowed.get(name).key(), tokens[i].substring(eq + 1));
+            }
+            if (tokens.length == 1) {
+                throw new IllegalArgumentException(where + "key prefix '" + tokens[0] + "' overrides nothing");
+            }
+            try {
+                rules.add(new ThresholdRules.Rule(tokens[0], thresholdSettings(overridden).validate()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(where + e.getMessage(), e);
+            }
+        }
+        return new ThresholdRules(defaults, rules);
+    }
+
+    /** An unset number without a default, as the settings records hold it. */
+    private static double orNaN(Double value) {
+        return value == null ? Double.NaN : value;
     }
 
     private static <T> T get(Configuration conf, ConfigOption<T> option) {

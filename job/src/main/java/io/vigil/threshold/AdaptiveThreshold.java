@@ -1,7 +1,9 @@
 package io.vigil.threshold;
 
 import io.vigil.alert.Alert;
+import io.vigil.alert.AlertSettings;
 import io.vigil.alert.FeatureContribution;
+import io.vigil.alert.IncidentPhase;
 import io.vigil.model.ModelContract;
 import io.vigil.score.ScoredWindow;
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -24,32 +28,42 @@ import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
 
 /**
- * Decides which scored windows are anomalies, with a threshold that adapts to each key.
+ * Decides which scored windows are anomalies, with a threshold per key, and turns them into
+ * alerts grouped in incidents.
  *
- * <p>In: {@link ScoredWindow}s keyed by entity key. Out: an {@link Alert} for each score above the
- * key's threshold, and on {@link #SCORES} a {@link ScoreRecord} for every score.
+ * <p>In: {@link ScoredWindow}s keyed by entity key. Out: {@link Alert}s (phase start and update
+ * for anomalous windows the incident rules let through, end when an incident closes), and on
+ * {@link #SCORES} a {@link ScoreRecord} for every score.
  *
- * <p>State: per key one {@link ThresholdState} (named {@value #STATE_NAME}), an exponentially
- * weighted mean and variance of ln(score). A key without state starts from the model's calibration,
- * so it is covered from its first window. A score alerts when ln(score) &gt; mean + k·sd. Only
- * scores that do not alert are learned: an anomaly must not raise its own threshold, and a key
- * that stays anomalous keeps alerting instead of becoming the new normal.
+ * <p>Thresholds ({@link ThresholdMethod}, computed by {@link Judge}; per key from {@link ThresholdRules}): static, sigma (EWMA of
+ * ln(score), state {@value #STATE_NAME}), quantile (t-digest, state {@value #QUANTILE_STATE_NAME})
+ * or pot (SPOT/DSPOT, state {@value #POT_STATE_NAME}). A key without state starts from the model's
+ * calibration, so it is covered from its first window. Only scores that do not alert are learned
+ * (unless {@code threshold.learn-from-anomalies}): an anomaly must not raise its own threshold, and
+ * a key that stays anomalous keeps alerting instead of becoming the new normal.
  *
- * <p>Severity, 1–100, is how far above the threshold the score is on a log scale:
- * clamp(round(100·log10(score / threshold)), 1, 100). A score twice the threshold is 30, ten
- * times the threshold or more is 100.
+ * <p>Incidents (state {@value #INCIDENT_STATE_NAME}, see {@link AlertSettings}): anomalous windows
+ * of a key less than {@code alert.merge-gap} apart in event time are one incident with a
+ * deterministic id; its first written alert has phase start, later ones update, and an event-time
+ * timer at the last anomalous window + merge gap writes its end. The cooldown and the per-key cap
+ * hold back updates (counted, not written); an end is always written for an incident that wrote
+ * anything, so a consumer can close what it opened.
  *
- * <p>Metrics: counters {@code scores}, {@code alerts} and {@code nanScores}, meter {@code alertsPerSecond}.
+ * <p>Metrics: counters {@code scores}, {@code anomalies}, {@code alerts} (start and update written),
+ * {@code alertsSuppressed}, {@code incidents}, {@code nanScores}; meter {@code alertsPerSecond}.
  */
 public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow, Alert> {
 
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Every score with its threshold, for the optional scores topic. */
     public static final OutputTag<ScoreRecord> SCORES = new OutputTag<>("scores", TypeInformation.of(ScoreRecord.class));
 
-    /** The state's name is part of the savepoint format: renaming it loses every key's baseline. */
+    /** State names are part of the savepoint format: renaming one loses every key's baseline. */
     public static final String STATE_NAME = "threshold";
+    public static final String QUANTILE_STATE_NAME = "threshold-quantile";
+    public static final String POT_STATE_NAME = "threshold-pot";
+    public static final String INCIDENT_STATE_NAME = "incident";
 
     /**
      * ln(0) is −∞: a zero score (a perfect reconstruction) is taken as this instead. Far below any
@@ -62,23 +76,53 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private final String modelVersion;
     private final String[] columns;
     private final ModelContract.Calibration calibration;
-    private final ThresholdSettings settings;
+    private final ThresholdRules rules;
+    private final AlertSettings alertSettings;
     private final Duration stateTtl;
+    private final int topFeatures;
 
-    private transient ValueState<ThresholdState> state;
+    /** Per entry of {@link ThresholdRules#all()}: its judge and its method's JSON name. */
+    private transient ThresholdSettings[] settingsByRule;
+    private transient Judge[] judges;
+    private transient String[] methods;
+    /** The settings and judge of the key being processed. */
+    private transient ThresholdSettings settings;
+    private transient Judge judge;
+    private transient String method;
+    private transient ValueState<ThresholdState> sigmaState;
+    private transient ValueState<QuantileState> quantileState;
+    private transient ValueState<PotState> potState;
+    private transient ValueState<IncidentState> incidentState;
     private transient MessageDigest sha256;
     private transient Counter alerts;
+    private transient Counter anomalies;
+    private transient Counter suppressed;
+    private transient Counter incidents;
     private transient Counter scores;
     private transient Counter nanScores;
 
     public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings) {
-        this(stream, contract, settings, null);
+        this(stream, contract, settings, AlertSettings.defaults(), null);
+    }
+
+    public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings, Duration stateTtl) {
+        this(stream, contract, settings, AlertSettings.defaults(), stateTtl);
     }
 
     /**
-     * @param stateTtl how long a key's baseline survives without a normal score; null keeps it forever
+     * @param stateTtl how long a key's state survives without being written; null keeps it forever
      */
-    public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings, Duration stateTtl) {
+    public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings,
+            AlertSettings alertSettings, Duration stateTtl) {
+        this(stream, contract, ThresholdRules.none(settings), alertSettings, stateTtl);
+    }
+
+    /**
+     * @param rules the threshold settings of each key: the job's, or a rule's for keys with its prefix
+     * @param stateTtl how long a key's state survives without being written; null keeps it forever
+     */
+    public AdaptiveThreshold(String stream, ModelContract contract, ThresholdRules rules,
+            AlertSettings alertSettings, Duration stateTtl) {
         if (contract.calibration() == null) {
             throw new IllegalArgumentException("model " + contract.name() + " has no calibration to seed thresholds with");
         }
@@ -90,21 +134,35 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         this.modelVersion = contract.version();
         this.columns = contract.columns().toArray(new String[0]);
         this.calibration = contract.calibration();
-        this.settings = settings.validate();
+        this.rules = rules;
+        this.alertSettings = alertSettings.validate();
         this.stateTtl = stateTtl;
+        this.topFeatures = rules.defaults().topFeatures();
+        for (ThresholdSettings each : rules.all()) {
+            // Fails now, naming the parameter, rather than on the first score.
+            new Judge(each.validate(), calibration);
+        }
     }
 
     /**
-     * The keyed state's descriptor. Whether TTL is on is part of the savepoint format (a state
+     * The threshold of method static for this model; throws, naming the parameter, when
+     * {@code threshold.static-quantile} is not a quantile the model's calibration lists.
+     */
+    public static double staticThreshold(ThresholdSettings settings, ModelContract contract) {
+        return Judge.staticThreshold(settings, contract.calibration());
+    }
+
+    /**
+     * A keyed state's descriptor. Whether TTL is on is part of the savepoint format (a state
      * written without TTL cannot be restored with it, and the reverse), which is why it is decided
      * now. Without TTL, state grows with the number of distinct keys ever seen: bounded for a fleet
      * of sensors, not for a stream keyed by card or customer. With TTL, a key idle for longer than
-     * {@code ttl} is dropped (a few dozen bytes plus the key) and starts again from the calibration when
-     * it returns, which is the same cover any new key gets. The clock is processing time (the only
-     * one Flink's TTL has); only writes refresh it, so a read does not cost a write in RocksDB.
+     * {@code ttl} is dropped and starts again from the calibration when it returns, which is the
+     * same cover any new key gets. The clock is processing time (the only one Flink's TTL has);
+     * only writes refresh it, so a read does not cost a write in RocksDB.
      */
-    static ValueStateDescriptor<ThresholdState> stateDescriptor(Duration ttl) {
-        ValueStateDescriptor<ThresholdState> descriptor = new ValueStateDescriptor<>(STATE_NAME, ThresholdState.class);
+    static <T> ValueStateDescriptor<T> descriptor(String name, Class<T> type, Duration ttl) {
+        ValueStateDescriptor<T> descriptor = new ValueStateDescriptor<>(name, type);
         if (ttl != null) {
             descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
                     .updateTtlOnCreateAndWrite()
@@ -114,9 +172,32 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         return descriptor;
     }
 
+    /** The sigma method's state: a few dozen bytes per key. */
+    static ValueStateDescriptor<ThresholdState> stateDescriptor(Duration ttl) {
+        return descriptor(STATE_NAME, ThresholdState.class, ttl);
+    }
+
     @Override
     public void open(OpenContext openContext) throws Exception {
-        state = getRuntimeContext().getState(stateDescriptor(stateTtl));
+        List<ThresholdSettings> all = rules.all();
+        settingsByRule = all.toArray(new ThresholdSettings[0]);
+        judges = new Judge[all.size()];
+        methods = new String[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            judges[i] = new Judge(all.get(i), calibration);
+            methods[i] = all.get(i).method().name().toLowerCase(Locale.ROOT);
+        }
+        // Only the states of configured methods are registered; after a restart with another
+        // method a key starts that method from the calibration.
+        for (ThresholdSettings each : all) {
+            switch (each.method()) {
+                case SIGMA -> sigmaState = getRuntimeContext().getState(stateDescriptor(stateTtl));
+                case QUANTILE -> quantileState = getRuntimeContext().getState(descriptor(QUANTILE_STATE_NAME, QuantileState.class, stateTtl));
+                case POT -> potState = getRuntimeContext().getState(descriptor(POT_STATE_NAME, PotState.class, stateTtl));
+                case STATIC -> { }
+            }
+        }
+        incidentState = getRuntimeContext().getState(descriptor(INCIDENT_STATE_NAME, IncidentState.class, stateTtl));
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -124,6 +205,9 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         }
         OperatorMetricGroup metrics = getRuntimeContext().getMetricGroup();
         alerts = metrics.counter("alerts");
+        anomalies = metrics.counter("anomalies");
+        suppressed = metrics.counter("alertsSuppressed");
+        incidents = metrics.counter("incidents");
         scores = metrics.counter("scores");
         nanScores = metrics.counter("nanScores");
         metrics.meter("alertsPerSecond", new MeterView(alerts));
@@ -132,43 +216,186 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     @Override
     public void processElement(ScoredWindow window, Context ctx, Collector<Alert> out) throws Exception {
         scores.inc();
-        ThresholdState current = state.value();
-        if (current == null) {
-            current = ThresholdState.seed(calibration);
-        }
-        double logThreshold = current.logThreshold(settings.k());
-        double threshold = Math.exp(logThreshold);
+        int rule = rules.indexFor(window.key());
+        settings = settingsByRule[rule];
+        judge = judges[rule];
+        method = methods[rule];
         double score = window.score();
-        boolean alert = false;
+        double threshold;
+        boolean anomalous = false;
         if (Double.isNaN(score)) {
-            // NaN compares false with everything and, learned, would poison the key's mean for
+            // NaN compares false with everything and, learned, would poison the key's state for
             // good: count it and leave the state alone.
             nanScores.inc();
+            threshold = currentThreshold();
         } else {
-            double logScore = Math.log(Math.max(score, MIN_SCORE));
-            alert = logScore > logThreshold;
-            if (alert) {
-                alerts.inc();
-                out.collect(alert(window, threshold));
-            } else {
-                state.update(current.learn(logScore, settings.alpha(), settings.warmup(), calibration));
+            Judge.Judgement judgement = judge(score);
+            threshold = judgement.threshold();
+            anomalous = judgement.anomalous();
+            if (anomalous) {
+                anomalies.inc();
+                onAnomaly(window, judgement, ctx, out);
             }
         }
-        ctx.output(SCORES, new ScoreRecord(stream, window.key(), window.timestamp(), score, threshold, alert, window.events()));
+        ctx.output(SCORES, new ScoreRecord(stream, window.key(), window.timestamp(), score, threshold, anomalous, window.events()));
     }
 
-    private Alert alert(ScoredWindow window, double threshold) {
-        return new Alert(
-                alertId(window.key(), window.timestamp()),
-                stream,
-                window.key(),
-                window.timestamp(),
-                window.score(),
-                threshold,
-                severity(window.score(), threshold),
-                modelName,
-                modelVersion,
-                topFeatures(window, columns, settings.topFeatures()));
+    private Judge.Judgement judge(double score) throws Exception {
+        switch (settings.method()) {
+            case SIGMA -> {
+                ThresholdState current = sigmaState.value();
+                if (current == null) {
+                    current = ThresholdState.seed(calibration);
+                }
+                ThresholdState[] next = new ThresholdState[1];
+                Judge.Judgement judgement = judge.judgeSigma(current, score, next);
+                if (next[0] != current) {
+                    sigmaState.update(next[0]);
+                }
+                return judgement;
+            }
+            case QUANTILE -> {
+                QuantileSketch sketch = QuantileSketch.fromState(quantileState.value(), settings.quantileHorizon());
+                Judge.Judgement judgement = judge.judgeQuantile(sketch, score);
+                quantileState.update(sketch.toState());
+                return judgement;
+            }
+            case POT -> {
+                PotState state = potState.value();
+                if (state == null) {
+                    state = Spot.create(settings);
+                }
+                long learned = state.count + state.driftFilled;
+                Judge.Judgement judgement = judge.judgePot(state, score);
+                if (state.count + state.driftFilled != learned) {
+                    potState.update(state);
+                }
+                return judgement;
+            }
+            default -> {
+                return judge.judgeStatic(score);
+            }
+        }
+    }
+
+    /** The key's threshold without judging a score (for a NaN score's record). */
+    private double currentThreshold() throws Exception {
+        return switch (settings.method()) {
+            case SIGMA -> {
+                ThresholdState current = sigmaState.value();
+                yield judge.sigmaThreshold(current == null ? ThresholdState.seed(calibration) : current);
+            }
+            case QUANTILE -> judge.quantileThreshold(QuantileSketch.fromState(quantileState.value(), settings.quantileHorizon()));
+            case POT -> {
+                PotState state = potState.value();
+                yield judge.potThreshold(state == null ? Spot.create(settings) : state);
+            }
+            case STATIC -> Judge.staticThreshold(settings, calibration);
+        };
+    }
+
+    /** Opens or extends the key's incident and writes the alert unless the cooldown or cap holds it back. */
+    private void onAnomaly(ScoredWindow window, Judge.Judgement judgement, Context ctx, Collector<Alert> out) throws Exception {
+        long time = window.timestamp();
+        long gap = alertSettings.mergeGap().toMillis();
+        IncidentState incident = incidentState.value();
+        if (incident == null) {
+            incident = new IncidentState();
+        }
+        if (incident.open() && time - incident.lastAnomaly > gap) {
+            // The watermark has not yet fired the old incident's end (it lags event time): end it now.
+            ctx.timerService().deleteEventTimeTimer(incident.lastAnomaly + gap);
+            writeEnd(window.key(), incident, out);
+            incident.close();
+        }
+        if (!incident.open()) {
+            incident.id = incidentId(window.key(), time);
+            incident.start = time;
+            incidents.inc();
+        } else {
+            ctx.timerService().deleteEventTimeTimer(incident.lastAnomaly + gap);
+        }
+        incident.lastAnomaly = Math.max(incident.lastAnomaly, time);
+        incident.anomalies++;
+        ctx.timerService().registerEventTimeTimer(incident.lastAnomaly + gap);
+
+        int severity = Tails.severity(judgement.tailProbability());
+        FeatureContribution[] features = topFeatures(window, columns, topFeatures);
+        if (incident.anomalies == 1 || severity > incident.peakSeverity
+                || (severity == incident.peakSeverity && window.score() > incident.peakScore)) {
+            incident.peakScore = window.score();
+            incident.peakThreshold = judgement.threshold();
+            incident.peakSeverity = severity;
+            incident.peakFeatures = features;
+        }
+
+        if (mayWrite(incident, time, severity)) {
+            IncidentPhase phase = incident.written == 0 ? IncidentPhase.START : IncidentPhase.UPDATE;
+            incident.written++;
+            incident.lastWritten = time;
+            incident.maxSeverityWritten = Math.max(incident.maxSeverityWritten, severity);
+            alerts.inc();
+            out.collect(new Alert(alertId(window.key(), time), stream, window.key(), time, window.score(),
+                    judgement.threshold(), severity, modelName, modelVersion, method, incident.id, phase,
+                    incident.start, incident.anomalies, features));
+        } else {
+            suppressed.inc();
+        }
+        incidentState.update(incident);
+    }
+
+    /**
+     * The cooldown holds back an update within {@code alert.cooldown} of the incident's last
+     * written alert unless it is more severe than all written so far (an escalation is news); the
+     * cap holds back anything over {@code alert.max-per-key-per-interval} in the key's interval.
+     */
+    private boolean mayWrite(IncidentState incident, long time, int severity) {
+        if (incident.written > 0 && time - incident.lastWritten < alertSettings.cooldown().toMillis()
+                && severity <= incident.maxSeverityWritten) {
+            return false;
+        }
+        if (alertSettings.maxPerInterval() > 0) {
+            long interval = Math.floorDiv(time, alertSettings.interval().toMillis());
+            if (interval != incident.capInterval) {
+                incident.capInterval = interval;
+                incident.capCount = 0;
+            }
+            if (incident.capCount >= alertSettings.maxPerInterval()) {
+                return false;
+            }
+            incident.capCount++;
+        }
+        return true;
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        IncidentState incident = incidentState.value();
+        // A timer of an incident that was extended or already ended is stale: those are deleted,
+        // but a restored TTL-expired state may still leave one.
+        if (incident == null || !incident.open()
+                || timestamp < incident.lastAnomaly + alertSettings.mergeGap().toMillis()) {
+            return;
+        }
+        method = methods[rules.indexFor(ctx.getCurrentKey())];
+        writeEnd(ctx.getCurrentKey(), incident, out);
+        incident.close();
+        if (alertSettings.maxPerInterval() > 0) {
+            incidentState.update(incident);
+        } else {
+            incidentState.clear();
+        }
+    }
+
+    /** The incident's summary: its worst window, its span and size. Only for an incident that wrote an alert. */
+    private void writeEnd(String key, IncidentState incident, Collector<Alert> out) {
+        if (incident.written == 0) {
+            return;
+        }
+        out.collect(new Alert(endId(incident.id), stream, key, incident.lastAnomaly, incident.peakScore,
+                incident.peakThreshold, incident.peakSeverity, modelName, modelVersion, method, incident.id,
+                IncidentPhase.END, incident.start, incident.anomalies,
+                incident.peakFeatures == null ? new FeatureContribution[0] : incident.peakFeatures));
     }
 
     /**
@@ -176,15 +403,21 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
      * scored by the same model gets the same id after a replay, so consumers can de-duplicate.
      */
     String alertId(String key, long eventTime) {
-        String identity = stream + '|' + key + '|' + eventTime + '|' + modelName + '|' + modelVersion;
-        byte[] digest = sha256.digest(identity.getBytes(StandardCharsets.UTF_8));
-        return HexFormat.of().formatHex(digest, 0, 16);
+        return hash(stream + '|' + key + '|' + eventTime + '|' + modelName + '|' + modelVersion);
     }
 
-    /** clamp(round(100·log10(score / threshold)), 1, 100): see the class comment. */
-    static int severity(double score, double threshold) {
-        long severity = Math.round(100 * Math.log10(score / threshold));
-        return (int) Math.max(1, Math.min(100, severity));
+    /** Like {@link #alertId} of the incident's first anomalous window, in its own namespace. */
+    String incidentId(String key, long start) {
+        return hash("incident|" + stream + '|' + key + '|' + start + '|' + modelName + '|' + modelVersion);
+    }
+
+    private String endId(String incidentId) {
+        return hash("end|" + incidentId);
+    }
+
+    private String hash(String identity) {
+        byte[] digest = sha256.digest(identity.getBytes(StandardCharsets.UTF_8));
+        return HexFormat.of().formatHex(digest, 0, 16);
     }
 
     /** The {@code count} columns with the largest errors, largest first; ties keep column order. */

@@ -16,7 +16,7 @@ class AlertJsonTest {
 
     static Alert alert(long eventTime, FeatureContribution... features) {
         return new Alert("3f2a", "sensors", "pump-17", eventTime, 1.234, 0.456, 43,
-                "sensor-autoencoder", "1.0.0", features);
+                "sensor-autoencoder", "1.0.0", "pot", "9c1e", IncidentPhase.UPDATE, eventTime - 2_000, 3, features);
     }
 
     @Test
@@ -29,6 +29,8 @@ class AlertJsonTest {
 
         assertEquals("{\"alert_id\":\"3f2a\",\"stream\":\"sensors\",\"key\":\"pump-17\","
                 + "\"event_time\":\"2026-11-22T10:00:00.123Z\",\"score\":1.234,\"threshold\":0.456,\"severity\":43,"
+                + "\"method\":\"pot\",\"incident_id\":\"9c1e\",\"incident\":\"update\","
+                + "\"incident_start\":\"2026-11-22T09:59:58.123Z\",\"incident_anomalies\":3,"
                 + "\"model\":{\"name\":\"sensor-autoencoder\",\"version\":\"1.0.0\"},"
                 + "\"top_features\":[{\"feature\":\"temperature\",\"observed\":71.2,\"expected\":60.1,\"error\":12.3},"
                 + "{\"feature\":\"pressure\",\"observed\":1.5,\"expected\":1.25,\"error\":0.5}]}", json);

@@ -115,6 +115,88 @@ class JobSettingsTest {
     }
 
     @Test
+    void thresholdAndAlertParametersAreParsedWithTheirDefaults() {
+        JobSettings defaults = parse(minimal());
+        assertThat(defaults.threshold().method()).isEqualTo(io.vigil.threshold.ThresholdMethod.SIGMA);
+        assertThat(defaults.threshold().risk()).isEqualTo(1e-4);
+        assertThat(defaults.alert()).isEqualTo(io.vigil.alert.AlertSettings.defaults());
+
+        JobSettings pot = parse(minimal("--threshold.method", "pot", "--threshold.risk", "1e-3",
+                "--threshold.pot-drift-window", "20", "--threshold.learn-from-anomalies", "true",
+                "--alert.merge-gap", "5 min", "--alert.cooldown", "30 s", "--alert.max-per-key-per-interval", "10",
+                "--alert.cap-interval", "1 h"));
+        assertThat(pot.threshold().method()).isEqualTo(io.vigil.threshold.ThresholdMethod.POT);
+        assertThat(pot.threshold().risk()).isEqualTo(1e-3);
+        assertThat(pot.threshold().potDriftWindow()).isEqualTo(20);
+        assertThat(pot.threshold().learnFromAnomalies()).isTrue();
+        assertThat(pot.alert()).isEqualTo(new io.vigil.alert.AlertSettings(
+                Duration.ofMinutes(5), Duration.ofSeconds(30), 10, Duration.ofHours(1)));
+    }
+
+    @Test
+    void badThresholdAndAlertParametersAreNamedWithValueAndWhatIsAllowed() {
+        assertThatThrownBy(() -> parse(minimal("--threshold.method", "magic")))
+                .hasMessageContaining("--threshold.method").hasMessageContaining("magic")
+                .hasMessageContaining("static, sigma, quantile, pot");
+        assertThatThrownBy(() -> parse(minimal("--threshold.method", "static")))
+                .hasMessageContaining("threshold.static-value").hasMessageContaining("threshold.static-quantile");
+        assertThatThrownBy(() -> parse(minimal("--threshold.risk", "0.5")))
+                .hasMessageContaining("threshold.risk = 0.5").hasMessageContaining("below 1 - threshold.pot-level");
+        assertThatThrownBy(() -> parse(minimal("--threshold.quantile", "1")))
+                .hasMessageContaining("threshold.quantile = 1.0").hasMessageContaining("(0, 1)");
+        assertThatThrownBy(() -> parse(minimal("--threshold.pot-init-scores", "100")))
+                .hasMessageContaining("threshold.pot-init-scores = 100").hasMessageContaining(">= 500");
+        assertThatThrownBy(() -> parse(minimal("--alert.max-per-key-per-interval", "-1")))
+                .hasMessageContaining("alert.max-per-key-per-interval = -1").hasMessageContaining(">= 0");
+        assertThatThrownBy(() -> parse(minimal("--threshold.method", "static", "--threshold.static-quantile", "0.999")))
+                .hasMessageContaining("threshold.static-quantile = 0.999").hasMessageContaining("[0.99]");
+        assertThat(parse(minimal("--threshold.method", "static", "--threshold.static-quantile", "0.99")).threshold()
+                .staticQuantile()).isEqualTo(0.99);
+        assertThatThrownBy(() -> parse(minimal("--alert.merge-gap", "later")))
+                .hasMessageContaining("--alert.merge-gap").hasMessageContaining("later").hasMessageContaining("duration");
+    }
+
+    @Test
+    void thresholdRulesOverrideTheCommandLineForKeysWithTheirPrefix() throws Exception {
+        Path rules = dir.resolve("rules.txt");
+        Files.writeString(rules, """
+                # pumps drift with wear: drift-aware pot
+                pump-      method=pot risk=1e-5 pot-drift-window=600
+                pump-17    k=5   # one noisy pump; still sigma from the command line otherwise
+
+                card-      method=quantile quantile=0.995 warmup=20
+                """);
+        JobSettings settings = parse(minimal("--threshold.rules", rules.toString(), "--threshold.k", "4"));
+        var byKey = settings.thresholdRules();
+        assertThat(byKey.settingsFor("pump-3").method()).isEqualTo(io.vigil.threshold.ThresholdMethod.POT);
+        assertThat(byKey.settingsFor("pump-3").risk()).isEqualTo(1e-5);
+        assertThat(byKey.settingsFor("pump-3").potDriftWindow()).isEqualTo(600);
+        // The longest prefix wins, and what it does not set comes from the command line.
+        assertThat(byKey.settingsFor("pump-17").method()).isEqualTo(io.vigil.threshold.ThresholdMethod.SIGMA);
+        assertThat(byKey.settingsFor("pump-17").k()).isEqualTo(5.0);
+        assertThat(byKey.settingsFor("card-9").quantile()).isEqualTo(0.995);
+        assertThat(byKey.settingsFor("card-9").warmup()).isEqualTo(20);
+        assertThat(byKey.settingsFor("valve-1")).isEqualTo(settings.threshold());
+        assertThat(byKey.settingsFor("valve-1").k()).isEqualTo(4.0);
+    }
+
+    @Test
+    void badThresholdRulesNameTheFileTheLineAndTheProblem() throws Exception {
+        Path rules = dir.resolve("rules.txt");
+        Files.writeString(rules, "pump- method=pot\ncard- risk=2\n");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", rules.toString())))
+                .hasMessageContaining("--threshold.rules " + rules + " line 2: ").hasMessageContaining("threshold.risk = 2.0");
+        Files.writeString(rules, "pump- colour=red\n");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", rules.toString())))
+                .hasMessageContaining("line 1: 'colour=red' is not name=value with a name of [method, k,");
+        Files.writeString(rules, "pump- method=static static-quantile=0.5\n");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", rules.toString())))
+                .hasMessageContaining("threshold.static-quantile = 0.5").hasMessageContaining("[0.99]");
+        assertThatThrownBy(() -> parse(minimal("--threshold.rules", dir.resolve("missing.txt").toString())))
+                .hasMessageContaining("--threshold.rules").hasMessageContaining("cannot read");
+    }
+
+    @Test
     void deliveryAcceptsTheDocumentedSpelling() {
         assertThat(parse(minimal("--alerts.delivery", "at-least-once")).delivery()).isEqualTo(Delivery.AT_LEAST_ONCE);
     }

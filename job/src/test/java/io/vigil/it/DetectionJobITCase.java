@@ -40,6 +40,7 @@ class DetectionJobITCase {
     private Generator.Generated generated;
     private List<Produced> produced;
     private List<JsonNode> alerts;
+    private List<JsonNode> incidentEnds;
     private List<JsonNode> scores;
     private List<JsonNode> deadLetters;
 
@@ -59,6 +60,9 @@ class DetectionJobITCase {
         PipelineRun.run(PipelineRun.settings(PipelineRun.args(kafka, "--scores.topic", "scores")), (stream, raw) -> raw);
 
         alerts = PipelineRun.readJson(kafka, "alerts");
+        // An incident's end summarizes alerts already written: it is not a detection of its own.
+        incidentEnds = alerts.stream().filter(a -> a.path("incident").asText().equals("end")).toList();
+        alerts = alerts.stream().filter(a -> !a.path("incident").asText().equals("end")).toList();
         scores = PipelineRun.readJson(kafka, "scores");
         deadLetters = PipelineRun.readJson(kafka, "dead-letters");
     }
@@ -148,10 +152,25 @@ class DetectionJobITCase {
             assertThat(alert.path("alert_id").asText()).matches("[0-9a-f]{32}");
             assertThat(alert.path("stream").asText()).isIn("sensors", "transactions");
             assertThat(alert.path("score").asDouble()).isGreaterThan(alert.path("threshold").asDouble());
-            assertThat(alert.path("severity").asInt()).isBetween(1, 100);
+            assertThat(alert.path("severity").asInt()).isBetween(0, 100);
+            assertThat(alert.path("incident").asText()).isIn("start", "update");
+            assertThat(alert.path("incident_id").asText()).matches("[0-9a-f]{32}");
             assertThat(alert.path("model").path("version").asText()).isNotEmpty();
             assertThat(alert.path("top_features")).hasSize(3);
         }
         assertThat(alerts.stream().map(a -> a.path("alert_id").asText()).distinct().count()).isEqualTo(alerts.size());
+    }
+
+    @Test
+    void everyIncidentStartsOnceAndEndsOnceWhenTheInputEnds() {
+        Map<String, Long> starts = alerts.stream().filter(a -> a.path("incident").asText().equals("start"))
+                .collect(Collectors.groupingBy(a -> a.path("incident_id").asText(), Collectors.counting()));
+        Map<String, Long> ends = incidentEnds.stream()
+                .collect(Collectors.groupingBy(a -> a.path("incident_id").asText(), Collectors.counting()));
+        assertThat(starts).isNotEmpty();
+        assertThat(starts.values()).allMatch(n -> n == 1);
+        // The bounded input ends with a final watermark, which closes every open incident.
+        assertThat(ends).isEqualTo(starts);
+        assertThat(alerts).allMatch(a -> starts.containsKey(a.path("incident_id").asText()));
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.vigil.alert.Alert;
 import io.vigil.alert.FeatureContribution;
+import io.vigil.alert.IncidentPhase;
 import io.vigil.model.ModelContract;
 import io.vigil.score.ScoredWindow;
 import java.net.URISyntaxException;
@@ -163,8 +164,11 @@ class AdaptiveThresholdTest {
         assertEquals(1_763_805_600_123L, alert.eventTime());
         assertEquals(3.0, alert.score());
         assertEquals(SEED_THRESHOLD, alert.threshold(), 1e-12);
-        // round(100·log10(3 / 1.486)) = round(30.5) = 31
-        assertEquals(31, alert.severity());
+        // ln 3 is (ln 3 − ln 0.3) / 0.4 = 5.76 calibration deviations above the mean: a normal
+        // window scores this high with p = 4.3e-9, so severity round(−10·log10 p) = 84.
+        assertEquals(84, alert.severity());
+        assertEquals("sigma", alert.method());
+        assertEquals(IncidentPhase.START, alert.phase());
         assertEquals("sensor-autoencoder", alert.model());
         assertEquals("1.0.0", alert.modelVersion());
         // errors: temperature 0.1, pressure 5.0, vibration 0.5, hour:sin 2.0, hour:cos 0.05
@@ -183,15 +187,6 @@ class AdaptiveThresholdTest {
         FeatureContribution[] top = harness.extractOutputValues().get(0).topFeatures();
         assertEquals(1, top.length);
         assertEquals("pressure", top[0].feature());
-    }
-
-    @Test
-    void severityIsClampedBetween1And100() {
-        assertEquals(1, AdaptiveThreshold.severity(1.0001, 1.0));
-        assertEquals(30, AdaptiveThreshold.severity(2.0, 1.0));
-        assertEquals(100, AdaptiveThreshold.severity(10.0, 1.0));
-        assertEquals(100, AdaptiveThreshold.severity(1e6, 1.0));
-        assertEquals(100, AdaptiveThreshold.severity(Double.POSITIVE_INFINITY, 1.0));
     }
 
     @Test

@@ -16,6 +16,21 @@ class ThresholdTypesTest {
     }
 
     @Test
+    void quantileStateIsAPojo() {
+        assertSerializedAsPojoWithoutKryo(QuantileState.class);
+    }
+
+    @Test
+    void potStateIsAPojo() {
+        assertSerializedAsPojoWithoutKryo(PotState.class);
+    }
+
+    @Test
+    void incidentStateIsAPojo() {
+        assertSerializedAsPojoWithoutKryo(IncidentState.class);
+    }
+
+    @Test
     void scoreRecordIsAPojo() {
         assertSerializedAsPojoWithoutKryo(ScoreRecord.class);
     }
