@@ -75,6 +75,21 @@ def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> t
     return score, threshold, alert
 
 
+def written_alerts(keys: list[str], timestamps: np.ndarray, alerts_file: Path) -> tuple[np.ndarray, int]:
+    """Per row: whether the job wrote an alert for the window ending at it (an incident's start or an
+    update that its cooldown and cap let through; end records summarize and are not detections),
+    and how many incidents started."""
+    written = set()
+    incidents = set()
+    with open(alerts_file, encoding="utf-8") as lines:
+        for line in lines:
+            a = json.loads(line)
+            if a.get("incident", "start") != "end":
+                written.add((a["key"], _epoch_ms(a["event_time"])))
+                incidents.add(a.get("incident_id", a["alert_id"]))
+    return np.array([(k, int(t)) in written for k, t in zip(keys, timestamps)], dtype=bool), len(incidents)
+
+
 def nab_windows(windows_file: Path, data: Path, timestamps: np.ndarray) -> list[tuple[int, int]]:
     """The NAB windows of ``data`` (matched by the path's tail, e.g. realKnownCause/x.csv) as point
     indices; NAB's windows are UTC times without a zone."""
@@ -140,7 +155,8 @@ def report(out: Path, data: Path, model: Path, job_parameters: list[str], result
         row("segments detected", lambda r: f"{r['detected_segments']} of {r['anomalous_segments']}"),
         row("mean detection delay (points / s)",
             lambda r: f"{fmt(r['mean_detection_delay_points'])} / {fmt(r['mean_detection_delay_seconds'])}"),
-        row("alerts per 1,000 normal points", lambda r: fmt(r["alerts_per_1000_normal"])),
+        row("windows above threshold per 1,000 normal points", lambda r: fmt(r["alerts_per_1000_normal"])),
+        row("alerts written (incidents)", lambda r: f"{r['alerts_written']} ({r['incidents']})" if "incidents" in r else "–"),
     ]
     if "nab" in result:
         lines.append(row("NAB score (standard / reward low FP / reward low FN)",
@@ -175,9 +191,13 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     starts = [i for i in range(1, len(order)) if keys_sorted[i] != keys_sorted[i - 1]]
     labels = rows.labels[order]
     result = metrics.evaluate(labels, score[order], alert[order], ts[order], starts)
+    written, incidents = written_alerts(keys, ts, work / "alerts.jsonl")
+    result["alerts_written"] = int(written.sum())
+    result["incidents"] = incidents
     result["keys"] = len(set(keys))
     result["dead_letters"] = sum(1 for _ in open(work / "dead-letters.jsonl", encoding="utf-8"))
-    detectors = [(result, alert)]
+    # NAB counts detections: what the job writes to the alerts topic, not every window above threshold.
+    detectors = [(result, written)]
     if peer == "rcf":
         run_peer(java, events_file, model, work / "rcf-scores.jsonl")
         peer_score, _, peer_alert = join_scores(keys, ts, work / "rcf-scores.jsonl")
