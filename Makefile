@@ -129,6 +129,8 @@ eval: venv target/demo.classpath
 	  TRAIN_ARGS="--name kdd99-dense --stream kdd99"
 	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/kdd99/test.csv MODEL=$(EVAL_WORK)/kdd99/model \
 	  OUT=docs/results/kdd99 PEER=rcf ARGS="$(KDD99_ARGS)"
+	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/kdd99/test.csv MODEL=$(EVAL_WORK)/kdd99/model \
+	  OUT=docs/results/kdd99-static ARGS="--threshold.method static --threshold.static-quantile 0.999"
 	cd models && .venv/bin/python -m vigil_models.datasets skab --datasets $(abspath $(DATASETS)) --out $(CURDIR)/$(EVAL_WORK)/skab
 	$(MAKE) --no-print-directory train DATA=$(EVAL_WORK)/skab/train.csv OUT=$(EVAL_WORK)/skab/model KIND=conv WINDOW=16 \
 	  TRAIN_ARGS="--name skab-conv --stream skab"
