@@ -80,7 +80,8 @@ def _write_csv(path: Path, features: np.ndarray, labels: np.ndarray) -> None:
             out.write(f"{START_MS + 1000 * i}," + ",".join(f"{v:g}" for v in row) + f",{label}\n")
 
 
-def kdd99(datasets: Path, out: Path, seed: int = 7) -> dict[str, int]:
+def kdd99(datasets: Path, out: Path, seed: int = 7, test_normal: int = KDD_TEST_NORMAL,
+          test_attacks: int = KDD_TEST_ATTACKS) -> dict[str, int]:
     source = datasets / "kddcup99" / "kddcup.data_10_percent.gz"
     if not source.is_file():
         raise FileNotFoundError(f"{source} not found: download kddcup.data_10_percent.gz from "
@@ -89,8 +90,11 @@ def kdd99(datasets: Path, out: Path, seed: int = 7) -> dict[str, int]:
     rng = np.random.default_rng(seed)
     normal = rng.permutation(np.flatnonzero(labels == 0))
     attacks = rng.permutation(np.flatnonzero(labels == 1))
-    test = rng.permutation(np.concatenate([normal[:KDD_TEST_NORMAL], attacks[:KDD_TEST_ATTACKS]]))
-    train = normal[KDD_TEST_NORMAL:]
+    if len(normal) <= test_normal or len(attacks) < test_attacks:
+        raise ValueError(f"{source}: {len(normal)} normal and {len(attacks)} attack rows, too few for a test set of "
+                         f"{test_normal} normal and {test_attacks} attacks plus training rows")
+    test = rng.permutation(np.concatenate([normal[:test_normal], attacks[:test_attacks]]))
+    train = normal[test_normal:]
     out.mkdir(parents=True, exist_ok=True)
     _write_csv(out / "train.csv", features[train], labels[train])
     _write_csv(out / "test.csv", features[test], labels[test])
