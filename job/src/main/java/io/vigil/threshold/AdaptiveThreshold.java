@@ -265,11 +265,8 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
                 if (state == null) {
                     state = Spot.create(settings);
                 }
-                long learned = state.count + state.driftFilled;
                 Judge.Judgement judgement = judge.judgePot(state, score);
-                if (state.count + state.driftFilled != learned) {
-                    potState.update(state);
-                }
+                potState.update(state);
                 return judgement;
             }
             default -> {

@@ -82,28 +82,29 @@ final class Judge {
     }
 
     /**
-     * An alerting score is learned by methods quantile and pot at no more than this times the
-     * threshold it exceeded (pot: its excess over t); see {@link #judgeQuantile} and {@link #judgePot}.
+     * An isolated alerting score is learned by method quantile at no more than this times the
+     * threshold it exceeded; see {@link #judgeQuantile}.
      */
     static final double LEARN_CAP = 1.1;
 
     /**
-     * Method quantile; learns into {@code sketch}. A quantile is a rank: leaving alerting scores
-     * out would make the sketch a sample cut off at the threshold, whose q-quantile lies below the
-     * threshold, so the threshold would sink score after score. An alerting score is therefore
-     * learned, but at no more than {@value #LEARN_CAP} × the threshold (unless
-     * {@code threshold.learn-from-anomalies}): it counts in the ranks, so a threshold that is too
-     * low rises until the alert rate is 1 − q, while a long anomaly can lift it by at most 10 % per
-     * anomalous window instead of to its own level at once.
+     * Method quantile; learns into {@code sketch}. A quantile is a rank: leaving every alerting
+     * score out would make the sketch a sample cut off at the threshold, whose q-quantile lies
+     * below the threshold, so the threshold would sink score after score. So an alert that follows
+     * a normal window (isolated: where false alarms are) is learned, at no more than
+     * {@value #LEARN_CAP} × the threshold: it counts in the ranks, and a threshold that is too low
+     * rises until the alert rate is 1 − q. An alert that continues an anomaly is not learned, so a
+     * key that stays anomalous keeps alerting. {@code threshold.learn-from-anomalies} learns all.
      */
     Judgement judgeQuantile(QuantileSketch sketch, double score) {
         double threshold = quantileThreshold(sketch);
         boolean anomalous = score > threshold;
         if (!anomalous || settings.learnFromAnomalies() || sketch.count() < settings.warmup()) {
             sketch.add(score);
-        } else {
+        } else if (!sketch.lastAnomalous) {
             sketch.add(Math.min(score, threshold * LEARN_CAP));
         }
+        sketch.lastAnomalous = anomalous;
         // A sketch knows nothing above its largest score: the tail beyond the threshold is
         // extended with the calibration's spread, from the threshold's own tail probability.
         return new Judgement(threshold, anomalous,
@@ -127,15 +128,16 @@ final class Judge {
         // While the key's tail is being formed every score is taken (see the class comment).
         if (!anomalous || settings.learnFromAnomalies() || forming(state, tail)) {
             Spot.learn(state, score, settings.potLevel());
-        } else {
+        } else if (!state.lastAnomalous) {
             // SPOT leaves alarms out of the peaks. But the peaks are then cut off at z_q, their
             // spread looks smaller, the fitted tail lighter, z_q lower, more are cut off: measured
-            // on log-normal scores at q = 1e-3 that spiral ends at 13 times the risk. An alarm is
-            // therefore learned as a peak, at no more than LEARN_CAP times z_q's excess
-            // over t: a z_q that is too low is pushed up, and an anomaly lifts it only a little.
-            double excessCap = tail.t() + LEARN_CAP * (threshold - drift - tail.t());
-            Spot.learn(state, Math.min(score, drift + excessCap), settings.potLevel());
+            // on log-normal scores at q = 1e-3 that spiral ends at 13 times the risk. So an alarm
+            // that follows a normal score (isolated: where false alarms are) is learned as a peak
+            // at z_q, a censored value where it was cut off. An alarm that continues an anomaly
+            // is not learned, so a key that stays anomalous keeps alerting.
+            Spot.learn(state, Math.min(score, threshold), settings.potLevel());
         }
+        state.lastAnomalous = anomalous;
         double tailProbability = tail != null && ownWeight(state) >= 1
                 ? tail.probabilityAbove(score - drift)
                 : Tails.tailAbove(score, threshold, settings.risk(), calibration.logStd());

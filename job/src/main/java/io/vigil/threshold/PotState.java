@@ -27,6 +27,8 @@ public class PotState {
     /** Sum and sum of squares of the retained peaks, kept as they come and go so a refit costs O(1). */
     public double peakSum;
     public double peakSquares;
+    /** Whether the key's last score was above its threshold; see {@link Judge#judgePot}. */
+    public boolean lastAnomalous;
     /** DSPOT: the key's last normal scores, a ring buffer whose mean is subtracted from each score. */
     public float[] drift;
     public int driftFilled;

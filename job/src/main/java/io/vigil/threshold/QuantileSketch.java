@@ -23,6 +23,8 @@ final class QuantileSketch {
     private long currentCount;
     private MergingDigest current;
     private MergingDigest previous;
+    /** Whether the key's last score was above its threshold. */
+    boolean lastAnomalous;
 
     QuantileSketch(long horizon) {
         this.horizon = horizon;
@@ -34,6 +36,7 @@ final class QuantileSketch {
         if (state != null) {
             sketch.count = state.count;
             sketch.currentCount = state.currentCount;
+            sketch.lastAnomalous = state.lastAnomalous;
             if (state.current != null) {
                 sketch.current = MergingDigest.fromBytes(ByteBuffer.wrap(state.current));
             }
@@ -48,6 +51,7 @@ final class QuantileSketch {
         QuantileState state = new QuantileState();
         state.count = count;
         state.currentCount = currentCount;
+        state.lastAnomalous = lastAnomalous;
         state.current = bytes(current);
         state.previous = previous == null ? null : bytes(previous);
         return state;

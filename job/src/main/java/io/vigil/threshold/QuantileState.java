@@ -15,6 +15,8 @@ public class QuantileState {
     public long count;
     /** Scores in {@link #current}. */
     public long currentCount;
+    /** Whether the key's last score was above its threshold; see {@link Judge#judgeQuantile}. */
+    public boolean lastAnomalous;
     /** The digest being filled. */
     public byte[] current;
     /** The digest filled before it (horizon on), or null. */

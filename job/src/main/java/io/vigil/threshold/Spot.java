@@ -12,7 +12,7 @@ import java.util.Arrays;
  * probability q (the risk) is z_q = t + σ/γ·((q·n/N_t)^(−γ) − 1), or t − σ·ln(q·n/N_t) as γ → 0.
  * A value above z_q is an anomaly; a learned value above t is a new peak and refits the tail, one
  * below t only counts in n. (SPOT learns no anomaly; {@link Judge#judgePot} says why this job
- * learns them at a capped value.)
+ * learns isolated ones at z_q.)
  *
  * <p>DSPOT ({@code pot-drift-window} d &gt; 0) runs the same on the score minus the mean of the
  * key's last d normal scores, so a slowly moving level does not read as a tail event; the first d
