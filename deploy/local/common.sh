@@ -7,6 +7,8 @@ LOCAL_SCRIPTS="$VIGIL_ROOT/deploy/local"
 
 # Where jars' class paths, configuration, logs, pid files and data go (gitignored).
 VIGIL_LOCAL_DIR="${VIGIL_LOCAL_DIR:-$VIGIL_ROOT/build/local}"
+# Class paths of the cluster's jars (in the local Maven repository), shared by every VIGIL_LOCAL_DIR.
+VIGIL_CLASSPATH_DIR="${VIGIL_CLASSPATH_DIR:-$VIGIL_ROOT/build/classpath}"
 KAFKA_HOST="${KAFKA_HOST:-127.0.0.1}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"

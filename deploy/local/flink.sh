@@ -21,7 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 FLINK_CONFIG="${FLINK_CONFIG:-$VIGIL_ROOT/deploy/flink/config.yaml}"
 FLINK_TASKMANAGERS="${FLINK_TASKMANAGERS:-1}"
-CLASSPATH_FILE="$FLINK_DIR/classpath.txt"
+CLASSPATH_FILE="$VIGIL_CLASSPATH_DIR/flink.txt"
 CONF_DIR="$FLINK_DIR/conf"
 LOG_DIR="$FLINK_DIR/log"
 DATA_DIR="$FLINK_DIR/data"
@@ -89,6 +89,7 @@ java_opts() {
 
 launch() {
   local name="$1" main="$2" params_cmd="$3" pid_file="$4" cp jvm_flags dyn_flags opts pid
+  shift 4
   local -a dyn
   cp="$(classpath)"
   prepare
@@ -96,6 +97,7 @@ launch() {
   [[ -n "$jvm_flags" ]] || die "no JVM memory flags for the $name"
   opts="$(java_opts "$cp")"
   mapfile -t dyn < <(dynamic_properties)
+  dyn+=("$@")
   local logfile="$LOG_DIR/$name.log"
   log "starting the $name (log: $logfile)"
   # Word splitting of the flag strings is intended: they are lists of JVM and -D arguments.
@@ -127,12 +129,12 @@ start_jm() {
   log "the JobManager is up (pid $pid): Web UI $FLINK_REST"
 }
 
-registered_taskmanagers() {
-  curl -sf --max-time 2 "$FLINK_REST/taskmanagers" | jq '.taskmanagers | length' 2>/dev/null || echo 0
+registered() {
+  curl -sf --max-time 2 "$FLINK_REST/taskmanagers" | jq -e --arg id "$1" 'any(.taskmanagers[]; .id == $id)' >/dev/null 2>&1
 }
 
 start_tm() {
-  local id="${1:-}" pid before i
+  local id="${1:-}" pid resource_id i
   rest_ok || die "no JobManager at $FLINK_REST (flink.sh start-jm)"
   if [[ -z "$id" ]]; then
     id=1
@@ -140,15 +142,17 @@ start_tm() {
   fi
   [[ "$id" =~ ^[0-9]+$ ]] || die "a TaskManager ID is a number, not '$id'"
   if pid="$(running_pid "$FLINK_DIR/taskmanager-$id.pid")"; then log "TaskManager $id already runs (pid $pid)"; return 0; fi
-  before="$(registered_taskmanagers)"
+  # A resource id of its own, so its registration is told apart from a dead TaskManager's that the
+  # JobManager has not yet dropped; the start time keeps a restarted ID from looking like the old process.
+  resource_id="tm-$id-$(date +%s)"
   pid="$(launch "taskmanager-$id" org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
-    GET_TM_RESOURCE_PARAMS "$FLINK_DIR/taskmanager-$id.pid")"
+    GET_TM_RESOURCE_PARAMS "$FLINK_DIR/taskmanager-$id.pid" -D "taskmanager.resource-id=$resource_id")"
   for ((i = 0; i < 600; i++)); do
-    (( $(registered_taskmanagers) > before )) && break
+    registered "$resource_id" && break
     pid_alive "$pid" || { tail -n 30 "$LOG_DIR/taskmanager-$id.log" >&2 || true; die "TaskManager $id exited during start-up"; }
     sleep 0.2
   done
-  (( $(registered_taskmanagers) > before )) || die "TaskManager $id did not register within 120 s (log: $LOG_DIR/taskmanager-$id.log)"
+  registered "$resource_id" || die "TaskManager $id did not register within 120 s (log: $LOG_DIR/taskmanager-$id.log)"
   log "TaskManager $id is up (pid $pid, $FLINK_TM_SLOTS slots)"
 }
 

@@ -15,7 +15,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-CLASSPATH_FILE="$KAFKA_DIR/classpath-$KAFKA_VERSION.txt"
+CLASSPATH_FILE="$VIGIL_CLASSPATH_DIR/kafka-$KAFKA_VERSION.txt"
 CONFIG="$KAFKA_DIR/server.properties"
 DATA="$KAFKA_DIR/data"
 PID_FILE="$KAFKA_DIR/kafka.pid"
@@ -100,22 +100,14 @@ kafka_tool() {
 create_topics() {
   (($# > 0)) || die "usage: kafka.sh create-topics NAME[:PARTITIONS] ..."
   port_open "$KAFKA_HOST" "$KAFKA_PORT" || die "no Kafka broker on $KAFKA_BOOTSTRAP (kafka.sh start)"
-  local spec name partitions failed=0
-  local -a pids=() names=()
-  classpath >/dev/null
-  # One JVM per topic, in parallel: each takes seconds to start, the broker answers in milliseconds.
+  local spec
   for spec in "$@"; do
-    name="${spec%%:*}"; partitions="$KAFKA_PARTITIONS"
-    [[ "$spec" == *:* ]] && partitions="${spec##*:}"
-    [[ "$partitions" =~ ^[1-9][0-9]*$ ]] || die "bad partition count in '$spec' (NAME[:PARTITIONS])"
-    kafka_tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_BOOTSTRAP" --create --if-not-exists \
-      --topic "$name" --partitions "$partitions" --replication-factor 1 >/dev/null &
-    pids+=($!); names+=("$name ($partitions partitions)")
+    [[ "$spec" =~ ^[A-Za-z0-9._-]+(:[1-9][0-9]*)?$ ]] || die "bad topic '$spec' (NAME[:PARTITIONS], PARTITIONS >= 1)"
   done
-  for i in "${!pids[@]}"; do
-    if wait "${pids[$i]}"; then log "topic ${names[$i]}"; else log "could not create topic ${names[$i]}"; failed=1; fi
-  done
-  ((failed == 0)) || die "topic creation failed"
+  local out
+  out="$(kafka_tool "$LOCAL_SCRIPTS/kafka/CreateTopics.java" "$KAFKA_BOOTSTRAP" "$KAFKA_PARTITIONS" "$@")" \
+    || { [[ -n "$out" ]] && echo "$out" >&2; die "topic creation failed"; }
+  log "${out//$'\n'/, }"
 }
 
 case "${1:-}" in
