@@ -81,3 +81,76 @@ bench: target/demo.classpath
 clean:
 	$(MVN) clean
 	rm -rf build target
+
+# ---------------------------------------------------------------------------------------------------
+# A real Kafka broker and Flink session cluster on this machine, without Docker (deploy/local/,
+# docs/deploy.md): jars from Maven Central, logs and pid files under build/local.
+#   make cluster-up                       broker, JobManager, a TaskManager, the default topics
+#   make submit [ARGS="<job parameters>"] submit the job jar over REST (both built-in streams by default)
+#   make jobs | cancel JOB=<id> | stop-job JOB=<id> | resume SAVEPOINT=<path> [ARGS=...]
+#   make cluster-down
+# Ports and sizes: KAFKA_PORT, FLINK_REST_PORT, FLINK_TM_MEMORY, ... (deploy/local/common.sh).
+.PHONY: cluster-up cluster-down cluster-status submit jobs cancel stop-job resume e2e-tools test-e2e test-compose
+
+LOCAL := deploy/local
+JOB_JAR := job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar
+TOPICS ?= sensors transactions alerts:1 dead-letters:1 scores:1
+BOOTSTRAP = 127.0.0.1:$${KAFKA_PORT:-9092}
+ARGS ?= --streams sensors,transactions \
+  --stream.sensors.model $(CURDIR)/models/sensor --stream.sensors.topics sensors \
+  --stream.transactions.model $(CURDIR)/models/transaction --stream.transactions.topics transactions \
+  --kafka.bootstrap-servers $(BOOTSTRAP) --scores.topic scores
+
+$(JOB_JAR): $(shell find job/src/main -type f) job/pom.xml pom.xml
+	$(MVN) -DskipTests package -pl job -am
+
+# kcat and jq from Debian's packages, where missing (the scripts and the end-to-end test use them).
+e2e-tools:
+	@missing=""; for t in kcat jq curl; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+cluster-up: e2e-tools
+	$(LOCAL)/kafka.sh start
+	$(LOCAL)/flink.sh start
+	$(LOCAL)/kafka.sh create-topics $(TOPICS)
+
+cluster-down:
+	$(LOCAL)/flink.sh stop
+	$(LOCAL)/kafka.sh stop
+
+cluster-status:
+	-$(LOCAL)/kafka.sh status
+	-$(LOCAL)/flink.sh status
+
+submit: $(JOB_JAR)
+	$(LOCAL)/job.sh submit -- $(ARGS)
+
+jobs:
+	$(LOCAL)/job.sh list
+
+cancel:
+	$(LOCAL)/job.sh cancel $(JOB)
+
+stop-job:
+	$(LOCAL)/job.sh stop $(JOB) $(SAVEPOINT_DIR)
+
+resume: $(JOB_JAR)
+	$(LOCAL)/job.sh resume $(SAVEPOINT) -- $(ARGS)
+
+# Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (about 4 min
+# on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.
+test-e2e: $(JOB_JAR) e2e-tools
+	timeout 600 $(LOCAL)/e2e/e2e-test.sh
+
+# docker-compose.yml is valid (no Docker engine needed): Debian's docker-compose, installed where missing.
+test-compose:
+	@command -v docker-compose >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq docker-compose >/dev/null; }
+	deploy/compose/test-compose.sh
+
+# Appended prerequisites: `make test` also runs these.
+test: test-compose test-e2e

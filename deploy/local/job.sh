@@ -7,6 +7,8 @@
 #   job.sh resume PATH [submit options] [--] JOB_ARGS...   the same, from a savepoint or retained checkpoint
 #   job.sh cancel JOB_ID           cancel, without a savepoint
 #   job.sh stop JOB_ID [DIR]       stop with a savepoint (into DIR, default the cluster's savepoint dir); prints its path
+#   job.sh drain JOB_ID [DIR]      the same, after event time has been advanced to the end (MAX_WATERMARK), so every
+#                                  pending window and timer fires first: for a job that is meant to end, not to resume
 #   job.sh savepoint JOB_ID [DIR]  take a savepoint and keep running; prints its path
 #   job.sh state JOB_ID            RUNNING, FINISHED, FAILED, ...
 #   job.sh wait JOB_ID STATE [SECONDS]   until the job is in STATE (fails early if it ends in another)
@@ -102,8 +104,8 @@ savepoint_body() {
 }
 
 stop_with_savepoint() {
-  local job="${1:?usage: job.sh stop JOB_ID [DIR]}" trigger path
-  trigger="$(flink_rest POST "/jobs/$job/stop" "$(savepoint_body "${2:-}" false targetDirectory)" | jq -er '."request-id"')"
+  local job="${1:?usage: job.sh stop|drain JOB_ID [DIR]}" drain="${3:-false}" trigger path
+  trigger="$(flink_rest POST "/jobs/$job/stop" "$(savepoint_body "${2:-}" "$drain" targetDirectory)" | jq -er '."request-id"')"
   path="$(await_savepoint "$job" "$trigger")"
   wait_state "$job" FINISHED 120
   log "job $job stopped with savepoint $path"
@@ -133,11 +135,12 @@ case "${1:-}" in
   submit) shift; submit "$@" ;;
   resume) shift; sp="${1:?usage: job.sh resume SAVEPOINT_PATH [--] JOB_ARGS...}"; shift; submit --savepoint "$sp" "$@" ;;
   cancel) cancel "${2:-}" ;;
-  stop) stop_with_savepoint "${2:-}" "${3:-}" ;;
+  stop) stop_with_savepoint "${2:-}" "${3:-}" false ;;
+  drain) stop_with_savepoint "${2:-}" "${3:-}" true ;;
   savepoint) take_savepoint "${2:-}" "${3:-}" ;;
   state) job_state "${2:?usage: job.sh state JOB_ID}" ;;
   wait) wait_state "${2:?usage: job.sh wait JOB_ID STATE [SECONDS]}" "${3:?}" "${4:-120}" ;;
   checkpoints) flink_rest GET "/jobs/${2:?usage: job.sh checkpoints JOB_ID}/checkpoints" | jq -r '.counts.completed' ;;
   list) flink_rest GET /jobs/overview | jq -r '.jobs[] | "\(.jid)  \(.state)  \(.name)"' ;;
-  *) sed -n '2,18p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac

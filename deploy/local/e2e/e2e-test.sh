@@ -81,17 +81,46 @@ submit() {
   "$LOCAL/job.sh" submit --parallelism 2 -- "${args[@]}"
 }
 
-# Waits until a job has completed a checkpoint and so committed some output: then it is mid-stream.
-await_checkpoint() {
-  local job="$1" i state
+# Polls in short steps (not one long child process), so an interrupt or `timeout` reaches the cleanup at once.
+await_state() {
+  local job="$1" want="$2" timeout="$3" state i
+  for ((i = 0; i < timeout * 2; i++)); do
+    state="$("$LOCAL/job.sh" state "$job")"
+    [[ "$state" == "$want" ]] && return 0
+    [[ "$state" == FAILED || "$state" == CANCELED || "$state" == FINISHED ]] && fail "job $job is $state, not $want"
+    sleep 0.5
+  done
+  fail "job $job is still $state after ${timeout}s (wanted $want)"
+}
+
+# Waits until the source readers of the cluster's TaskManagers have finished N more splits than
+# before (their "Finished reading split(s)" log line): then a bounded job has read all of its input.
+finished_splits() {
+  cat "$VIGIL_LOCAL_DIR"/flink/log/taskmanager-*.log 2>/dev/null | grep 'Finished reading split(s)' \
+    | grep -o 'sensors-[0-9]*' | wc -l
+}
+await_splits_finished() {
+  local target="$1" i
+  for ((i = 0; i < 480; i++)); do
+    (( $(finished_splits) >= target )) && return 0
+    sleep 0.5
+  done
+  fail "the source did not finish reading its splits within 240 s"
+}
+
+# Waits until a job has committed output (a checkpoint completed after it scored something): from
+# then on a failure is mid-stream, with committed alerts that must not come twice.
+await_committed() {
+  local job="$1" run="$2" i state
   for ((i = 0; i < 600; i++)); do
     state="$("$LOCAL/job.sh" state "$job")"
-    [[ "$state" == RUNNING ]] || [[ "$state" == INITIALIZING || "$state" == CREATED ]] \
-      || fail "job $job is $state before its first checkpoint"
-    (( $("$LOCAL/job.sh" checkpoints "$job") >= 1 )) && return 0
+    [[ "$state" == RUNNING || "$state" == INITIALIZING || "$state" == CREATED ]] \
+      || fail "job $job is $state before it committed any output"
+    [[ -n "$(kcat -b "$BOOTSTRAP" -C -t "scores-$run" -o beginning -e -q -c 1 -X isolation.level=read_committed -f '.')" ]] \
+      && return 0
     sleep 0.2
   done
-  fail "job $job completed no checkpoint within 120 s"
+  fail "job $job committed no output within 120 s"
 }
 
 # Scored inputs committed so far: after a failure, more than none and fewer than all proves mid-stream.
@@ -105,7 +134,7 @@ assert_mid_stream() {
 }
 
 log "input: $EVENTS sensor readings of 16 machines with labelled anomalies and malformed records"
-rm -rf "$VIGIL_LOCAL_DIR/kafka/data" "$VIGIL_LOCAL_DIR/flink/data" "$VIGIL_LOCAL_DIR/flink/log" "$WORK"
+rm -rf "$VIGIL_LOCAL_DIR/kafka" "$VIGIL_LOCAL_DIR/flink" "$WORK"
 mkdir -p "$WORK/data"
 java -cp "$JAR" io.vigil.generator.Generator --stream sensors --keys 16 --events "$EVENTS" \
   --anomaly-rate 0.003 --malformed-rate 0.01 --seed 11 --out "$WORK/data" >&2
@@ -129,7 +158,7 @@ echo "produced $PRODUCED records" >&2
 
 log "run 1 (reference): anomalies alerted, every input accounted for"
 job="$(submit ref)"
-"$LOCAL/job.sh" wait "$job" FINISHED 240
+await_state "$job" FINISHED 240
 for t in alerts-ref dead-letters-ref scores-ref; do consume "$t"; done
 "${CHECK[@]}" accounted "$WORK/scores-ref.jsonl" "$WORK/dead-letters-ref.jsonl" "$PRODUCED"
 "${CHECK[@]}" detected "$WORK/alerts-ref.jsonl" "$WORK/data/labels.jsonl" 0.7
@@ -138,12 +167,12 @@ VALID="$("${CHECK[@]}" count "$WORK/scores-ref.jsonl")"
 if wants 2; then
   log "run 2: kill -9 the TaskManager mid-stream, start a new one"
   job="$(submit kill)"
-  await_checkpoint "$job"
+  await_committed "$job" kill
   "$LOCAL/flink.sh" kill-tm 1
   [[ "$("$LOCAL/job.sh" state "$job")" != FINISHED ]] || fail "the job finished before the TaskManager was killed"
   assert_mid_stream kill "TaskManager kill" "$VALID"
   "$LOCAL/flink.sh" start-tm 2
-  "$LOCAL/job.sh" wait "$job" FINISHED 240
+  await_state "$job" FINISHED 240
   for t in alerts-kill dead-letters-kill scores-kill; do consume "$t"; done
   "${CHECK[@]}" accounted "$WORK/scores-kill.jsonl" "$WORK/dead-letters-kill.jsonl" "$PRODUCED"
   "${CHECK[@]}" same-alerts "$WORK/alerts-ref.jsonl" "$WORK/alerts-kill.jsonl"
@@ -152,14 +181,20 @@ fi
 if wants 3; then
   log "run 3: stop with a savepoint mid-stream, resume with --threshold.k $K_AFTER"
   job="$(submit savepoint)"
-  await_checkpoint "$job"
+  await_committed "$job" savepoint
   savepoint="$("$LOCAL/job.sh" stop "$job" "$WORK/savepoints")"
   assert_mid_stream savepoint "savepoint" "$VALID"
   # Same job, same uids, same transactional ids; only the threshold parameter and the scores topic change.
   mapfile -t args < <(job_args savepoint --threshold.k "$K_AFTER")
   for i in "${!args[@]}"; do [[ "${args[$i]}" == scores-savepoint ]] && args[$i]=scores-resumed; done
+  splits_before="$(finished_splits)"
   job="$("$LOCAL/job.sh" resume "$savepoint" --parallelism 2 -- "${args[@]}")"
-  "$LOCAL/job.sh" wait "$job" FINISHED 240
+  # A bounded Kafka source restored from a savepoint reads to its stopping offsets but never finishes
+  # (flink-connector-kafka 5.0.0: the restored enumerator does not signal "no more splits", FLINK-31006).
+  # So: wait until both partitions are read, then stop with --drain, which fires every pending window.
+  await_state "$job" RUNNING 120
+  await_splits_finished $((splits_before + 2))
+  "$LOCAL/job.sh" drain "$job" "$WORK/savepoints" >/dev/null
   for t in dead-letters-savepoint scores-resumed; do consume "$t"; done
   cat "$WORK/scores-savepoint.jsonl" "$WORK/scores-resumed.jsonl" >"$WORK/scores-savepoint-all.jsonl"
   "${CHECK[@]}" accounted "$WORK/scores-savepoint-all.jsonl" "$WORK/dead-letters-savepoint.jsonl" "$PRODUCED"
@@ -169,9 +204,9 @@ fi
 if wants 4; then
   log "run 4: restart the broker mid-stream"
   job="$(submit broker)"
-  await_checkpoint "$job"
+  await_committed "$job" broker
   "$LOCAL/kafka.sh" restart
-  "$LOCAL/job.sh" wait "$job" FINISHED 300
+  await_state "$job" FINISHED 300
   for t in alerts-broker dead-letters-broker scores-broker; do consume "$t"; done
   "${CHECK[@]}" accounted "$WORK/scores-broker.jsonl" "$WORK/dead-letters-broker.jsonl" "$PRODUCED"
   "${CHECK[@]}" same-alerts "$WORK/alerts-ref.jsonl" "$WORK/alerts-broker.jsonl"
