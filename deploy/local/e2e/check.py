@@ -8,6 +8,7 @@ does not show the behaviour; the files are JSON lines as read with isolation.lev
   accounted SCORES DEAD PRODUCED         every input is scored or dead-lettered, none twice
   detected ALERTS LABELS [MIN_RECALL]    the labelled anomalies raised alerts
   same-alerts REFERENCE OTHER            the same alerts as the failure-free run, none twice, none missing
+  dashboard DASHBOARD_JSON SCRAPE...     every metric the Grafana dashboard queries is served by the running cluster
   kept-state REFERENCE_SCORES BEFORE AFTER K_BEFORE K_AFTER
                                          after a savepoint and a changed threshold.k, each key went on with
                                          its learned window and threshold state under the new k
@@ -149,6 +150,28 @@ def kept_state(reference_scores, before, after, k_before, k_after):
        f"({sds[0]:.3f} .. {sds[-1]:.3f}); {len(before)} scores before, {len(after)} after")
 
 
+def dashboard(path, *scrapes):
+    import re
+    served = set()
+    for scrape in scrapes:
+        with open(scrape) as f:
+            for line in f:
+                if line and not line.startswith("#"):
+                    served.add(re.split(r"[{ ]", line, 1)[0])
+    if not served:
+        fail("no metrics scraped from the cluster's Prometheus reporters")
+    wanted = set()
+    for panel in json.load(open(path))["panels"]:
+        for target in panel["targets"]:
+            # Exact names, and name prefixes given as a regular expression ("..._deadLetters_.+").
+            wanted.update(re.findall(r"flink_\w+(?:\.\+)?", target["expr"]))
+    missing = sorted(w for w in wanted
+                     if not (any(s.startswith(w[:-2]) and s != w[:-2] for s in served) if w.endswith(".+") else w in served))
+    if missing:
+        fail(f"the dashboard queries metrics the cluster does not serve: {missing}")
+    ok(f"the {len(wanted)} metrics the dashboard queries are all served by the running job ({len(served)} metrics scraped)")
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "count":
@@ -159,6 +182,8 @@ if __name__ == "__main__":
         detected(*args)
     elif command == "same-alerts":
         same_alerts(*args)
+    elif command == "dashboard":
+        dashboard(*args)
     elif command == "kept-state":
         kept_state(*args)
     else:

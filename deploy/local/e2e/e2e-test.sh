@@ -2,7 +2,8 @@
 # End-to-end test with real processes: a Kafka broker and a standalone Flink cluster from deploy/local,
 # the built job jar submitted over REST, input produced and output consumed with kcat (read_committed).
 #
-#   1. reference run: the labelled anomalies are alerted; every input is scored or dead-lettered
+#   1. reference run: the labelled anomalies are alerted; every input is scored or dead-lettered; the
+#      metrics the Grafana dashboard queries are served by the cluster's Prometheus reporters
 #   2. kill -9 the TaskManager mid-stream, start a new one: the same alerts as run 1, none twice, none missing
 #   3. stop with a savepoint mid-stream, resume with another --threshold.k: the keys' learned state is kept
 #      and the new k is in force
@@ -158,6 +159,12 @@ echo "produced $PRODUCED records" >&2
 
 log "run 1 (reference): anomalies alerted, every input accounted for"
 job="$(submit ref)"
+# While it runs: the Grafana dashboard's queries name metrics this job and cluster really serve.
+await_committed "$job" ref
+for ((port = BASE + 249; port <= BASE + 259; port++)); do
+  curl -sf --max-time 3 "http://127.0.0.1:$port/metrics" >"$WORK/metrics-$port.txt" 2>/dev/null || rm -f "$WORK/metrics-$port.txt"
+done
+"${CHECK[@]}" dashboard "$ROOT/deploy/compose/grafana/dashboards/vigil.json" "$WORK"/metrics-*.txt
 await_state "$job" FINISHED 240
 for t in alerts-ref dead-letters-ref scores-ref; do consume "$t"; done
 "${CHECK[@]}" accounted "$WORK/scores-ref.jsonl" "$WORK/dead-letters-ref.jsonl" "$PRODUCED"
