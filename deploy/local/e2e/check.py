@@ -8,6 +8,7 @@ does not show the behaviour; the files are JSON lines as read with isolation.lev
   accounted SCORES DEAD PRODUCED         every input is scored or dead-lettered, none twice
   detected ALERTS LABELS [MIN_RECALL]    the labelled anomalies raised alerts
   same-alerts REFERENCE OTHER            the same alerts as the failure-free run, none twice, none missing
+  in-order PRODUCED_TSV TOPIC_TSV        the topic holds every produced record, each key's in the order of the file
   dashboard DASHBOARD_JSON SCRAPE...     every metric the Grafana dashboard queries is served by the running cluster
   kept-state REFERENCE_SCORES BEFORE AFTER K_BEFORE K_AFTER
                                          after a savepoint and a changed threshold.k, each key went on with
@@ -150,6 +151,26 @@ def kept_state(reference_scores, before, after, k_before, k_after):
        f"({sds[0]:.3f} .. {sds[-1]:.3f}); {len(before)} scores before, {len(after)} after")
 
 
+def in_order(produced, topic):
+    def by_key(path):
+        keys = collections.defaultdict(list)
+        count = 0
+        with open(path, "rb") as f:
+            for line in f:
+                key, _, payload = line.rstrip(b"\n").partition(b"\t")
+                keys[key].append(payload)
+                count += 1
+        return keys, count
+    want, n_want = by_key(produced)
+    got, n_got = by_key(topic)
+    if n_got != n_want:
+        fail(f"the input topic holds {n_got} records, {n_want} were produced")
+    wrong = [k for k in want if want[k] != got.get(k)]
+    if wrong:
+        fail(f"{len(wrong)} keys' records are not in the topic in the order produced, e.g. {wrong[:3]}")
+    ok(f"the input topic holds the {n_got} records, each key's in the order produced")
+
+
 def dashboard(path, *scrapes):
     import re
     served = set()
@@ -182,6 +203,8 @@ if __name__ == "__main__":
         detected(*args)
     elif command == "same-alerts":
         same_alerts(*args)
+    elif command == "in-order":
+        in_order(*args)
     elif command == "dashboard":
         dashboard(*args)
     elif command == "kept-state":
