@@ -44,7 +44,7 @@ cleanup() {
   if ((rc != 0)); then
     echo "--- the end-to-end test failed (exit $rc); last lines of the logs in $VIGIL_LOCAL_DIR:" >&2
     for f in "$VIGIL_LOCAL_DIR"/flink/log/jobmanager.log "$VIGIL_LOCAL_DIR"/kafka/kafka.log; do
-      [[ -f "$f" ]] && { echo "--- $f" >&2; grep -E 'ERROR|Exception' "$f" | tail -n 8 >&2 || true; }
+      [[ -f "$f" ]] && { echo "--- $f" >&2; grep -E ' ERROR ' "$f" | tail -n 8 >&2 || true; }
     done
   fi
   "$LOCAL/flink.sh" stop >/dev/null 2>&1 || true
