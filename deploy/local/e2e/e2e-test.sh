@@ -135,6 +135,9 @@ assert_mid_stream() {
 }
 
 log "input: $EVENTS sensor readings of 16 machines with labelled anomalies and malformed records"
+# Processes of an earlier run that was killed before its cleanup (their pid files are in this directory).
+"$LOCAL/flink.sh" stop >/dev/null 2>&1 || true
+"$LOCAL/kafka.sh" stop >/dev/null 2>&1 || true
 rm -rf "$VIGIL_LOCAL_DIR/kafka" "$VIGIL_LOCAL_DIR/flink" "$WORK"
 mkdir -p "$WORK/data"
 java -cp "$JAR" io.vigil.generator.Generator --stream sensors --keys 16 --events "$EVENTS" \
