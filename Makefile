@@ -88,9 +88,10 @@ clean:
 #   make cluster-up                       broker, JobManager, a TaskManager, the default topics
 #   make submit [ARGS="<job parameters>"] submit the job jar over REST (both built-in streams by default)
 #   make jobs | cancel JOB=<id> | stop-job JOB=<id> | resume SAVEPOINT=<path> [ARGS=...]
+#   make generate [GEN_ARGS=...]          live generated events with anomalies into the local broker
 #   make cluster-down
 # Ports and sizes: KAFKA_PORT, FLINK_REST_PORT, FLINK_TM_MEMORY, ... (deploy/local/common.sh).
-.PHONY: cluster-up cluster-down cluster-status submit jobs cancel stop-job resume e2e-tools test-e2e test-compose
+.PHONY: cluster-up cluster-down cluster-status submit jobs cancel stop-job resume generate e2e-tools test-e2e test-compose
 
 LOCAL := deploy/local
 JOB_JAR := job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar
@@ -140,6 +141,12 @@ stop-job:
 
 resume: $(JOB_JAR)
 	$(LOCAL)/job.sh resume $(SAVEPOINT) -- $(ARGS)
+
+# The job jar leaves logging to the cluster: the generator runs on the cluster's class path.
+GEN_ARGS ?= --keys 50 --anomaly-rate 0.002 --malformed-rate 0.005
+generate: $(JOB_JAR)
+	java -cp $(JOB_JAR):$$($(LOCAL)/flink.sh classpath) io.vigil.generator.Generator --realtime \
+	  --bootstrap-servers $(BOOTSTRAP) $(GEN_ARGS)
 
 # Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (about 4 min
 # on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.

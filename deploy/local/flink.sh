@@ -11,6 +11,7 @@
 #   flink.sh stop-tm ID         SIGTERM
 #   flink.sh kill-tm ID         SIGKILL: a TaskManager crash, for failure tests
 #   flink.sh status
+#   flink.sh classpath          the cluster's class path (Flink, logging, ONNX Runtime), for tools run beside it
 #
 # Settings (environment): FLINK_REST_PORT (8081), FLINK_RPC_PORT (6123), FLINK_HOST (127.0.0.1),
 # FLINK_TM_MEMORY (2048m), FLINK_JM_MEMORY (1024m), FLINK_TM_SLOTS (2), FLINK_PROMETHEUS_PORTS (9249-9259),
@@ -194,5 +195,6 @@ case "${1:-}" in
   stop-tm) stop_pid_file "TaskManager ${2:?usage: flink.sh stop-tm ID}" "$FLINK_DIR/taskmanager-$2.pid" 30 ;;
   kill-tm) kill_tm "${2:-}" ;;
   status) status ;;
-  *) sed -n '2,21p' "$0"; exit 2 ;;
+  classpath) classpath ;;
+  *) sed -n '2,22p' "$0"; exit 2 ;;
 esac
