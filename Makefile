@@ -148,7 +148,7 @@ generate: $(JOB_JAR)
 	java -cp $(JOB_JAR):$$($(LOCAL)/flink.sh classpath) io.vigil.generator.Generator --realtime \
 	  --bootstrap-servers $(BOOTSTRAP) $(GEN_ARGS)
 
-# Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (about 4 min
+# Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (3-4 min
 # on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.
 test-e2e: $(JOB_JAR) e2e-tools
 	timeout 600 $(LOCAL)/e2e/e2e-test.sh
