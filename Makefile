@@ -89,6 +89,7 @@ clean:
 #   make submit [ARGS="<job parameters>"] submit the job jar over REST (both built-in streams by default)
 #   make jobs | cancel JOB=<id> | stop-job JOB=<id> | resume SAVEPOINT=<path> [ARGS=...]
 #   make generate [GEN_ARGS=...]          live generated events with anomalies into the local broker
+#                                         (the injected anomalies' labels: build/generated/labels.jsonl)
 #   make cluster-down
 # Ports and sizes: KAFKA_PORT, FLINK_REST_PORT, FLINK_TM_MEMORY, ... (deploy/local/common.sh).
 .PHONY: cluster-up cluster-down cluster-status submit jobs cancel stop-job resume generate e2e-tools test-e2e test-compose
@@ -145,8 +146,9 @@ resume: $(JOB_JAR)
 # The job jar leaves logging to the cluster: the generator runs on the cluster's class path.
 GEN_ARGS ?= --keys 50 --anomaly-rate 0.002 --malformed-rate 0.005
 generate: $(JOB_JAR)
+	mkdir -p build/generated
 	java -cp $(JOB_JAR):$$($(LOCAL)/flink.sh classpath) io.vigil.generator.Generator --realtime \
-	  --bootstrap-servers $(BOOTSTRAP) $(GEN_ARGS)
+	  --bootstrap-servers $(BOOTSTRAP) --out build/generated $(GEN_ARGS)
 
 # Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (3-4 min
 # on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.
