@@ -31,6 +31,8 @@ help:
 	@echo "              replay a labelled CSV through the job and measure its detections (metrics.json, report.md, plots)"
 	@echo "make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16]   train a model on a labelled CSV"
 	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
+	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
+	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md)"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
 
 venv: $(VENV)/.installed
@@ -66,7 +68,7 @@ test-evaluate: venv target/demo.classpath
 # make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS="<job parameters>"] [PEER=rcf] [NAB_WINDOWS=<json>]
 evaluate: venv target/demo.classpath
 	@if [ -z "$(DATA)" ] || [ -z "$(MODEL)" ] || [ -z "$(OUT)" ]; then \
-	  echo "usage: make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=\"<job parameters>\"] [NAB_WINDOWS=<json>]" >&2; \
+	  echo "usage: make evaluate DATA=<csv> MODEL=<dir> OUT=<dir> [ARGS=\"<job parameters>\"] [PEER=rcf] [NAB_WINDOWS=<json>]" >&2; \
 	  exit 2; fi
 	cd models && .venv/bin/python -m vigil_models.evaluate --data $(abspath $(DATA)) --model $(abspath $(MODEL)) \
 	  --out $(abspath $(OUT)) --java "$(JAVA_RUN)" $(if $(NAB_WINDOWS),--nab-windows $(abspath $(NAB_WINDOWS))) $(if $(PEER),--peer $(PEER)) -- $(ARGS)
@@ -136,3 +138,86 @@ eval: venv target/demo.classpath
 	  TRAIN_ARGS="--name skab-conv --stream skab"
 	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/skab/test.csv MODEL=$(EVAL_WORK)/skab/model \
 	  OUT=docs/results/skab PEER=rcf ARGS="$(SKAB_ARGS)"
+
+# ---------------------------------------------------------------------------------------------------
+# A real Kafka broker and Flink session cluster on this machine, without Docker (deploy/local/,
+# docs/deploy.md): jars from Maven Central, logs and pid files under build/local.
+#   make cluster-up                       broker, JobManager, a TaskManager, the default topics
+#   make submit [ARGS="<job parameters>"] submit the job jar over REST (both built-in streams by default)
+#   make jobs | cancel JOB=<id> | stop-job JOB=<id> | resume SAVEPOINT=<path> [ARGS=...]
+#   make generate [GEN_ARGS=...]          live generated events with anomalies into the local broker
+#                                         (the injected anomalies' labels: build/generated/labels.jsonl)
+#   make cluster-down
+# Ports and sizes: KAFKA_PORT, FLINK_REST_PORT, FLINK_TM_MEMORY, ... (deploy/local/common.sh).
+.PHONY: cluster-up cluster-down cluster-status submit jobs cancel stop-job resume generate e2e-tools test-e2e test-compose
+
+LOCAL := deploy/local
+JOB_JAR := job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar
+TOPICS ?= sensors transactions alerts:1 dead-letters:1 scores:1
+BOOTSTRAP = 127.0.0.1:$${KAFKA_PORT:-9092}
+# What `make submit` and `make resume` pass when ARGS is not given.
+SUBMIT_ARGS = --streams sensors,transactions \
+  --stream.sensors.model $(CURDIR)/models/sensor --stream.sensors.topics sensors \
+  --stream.transactions.model $(CURDIR)/models/transaction --stream.transactions.topics transactions \
+  --kafka.bootstrap-servers $(BOOTSTRAP) --scores.topic scores
+
+$(JOB_JAR): $(shell find job/src/main -type f) job/pom.xml pom.xml
+	$(MVN) -DskipTests package -pl job -am
+
+# kcat and jq from Debian's packages, where missing (the scripts and the end-to-end test use them).
+e2e-tools:
+	@missing=""; for t in kcat jq curl; do command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing (apt-get)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+cluster-up: e2e-tools
+	$(LOCAL)/kafka.sh start
+	$(LOCAL)/flink.sh start
+	$(LOCAL)/kafka.sh create-topics $(TOPICS)
+
+cluster-down:
+	$(LOCAL)/flink.sh stop
+	$(LOCAL)/kafka.sh stop
+
+cluster-status:
+	-$(LOCAL)/kafka.sh status
+	-$(LOCAL)/flink.sh status
+
+submit: $(JOB_JAR)
+	$(LOCAL)/job.sh submit -- $(or $(ARGS),$(SUBMIT_ARGS))
+
+jobs:
+	$(LOCAL)/job.sh list
+
+cancel:
+	$(LOCAL)/job.sh cancel $(JOB)
+
+stop-job:
+	$(LOCAL)/job.sh stop $(JOB) $(SAVEPOINT_DIR)
+
+resume: $(JOB_JAR)
+	$(LOCAL)/job.sh resume $(SAVEPOINT) -- $(or $(ARGS),$(SUBMIT_ARGS))
+
+# The job jar leaves logging to the cluster: the generator runs on the cluster's class path.
+GEN_ARGS ?= --keys 50 --anomaly-rate 0.002 --malformed-rate 0.005
+generate: $(JOB_JAR)
+	mkdir -p build/generated
+	java -cp $(JOB_JAR):$$($(LOCAL)/flink.sh classpath) io.vigil.generator.Generator --realtime \
+	  --bootstrap-servers $(BOOTSTRAP) --out build/generated $(GEN_ARGS)
+
+# Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (3-4 min
+# on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.
+test-e2e: $(JOB_JAR) e2e-tools
+	timeout 600 $(LOCAL)/e2e/e2e-test.sh
+
+# docker-compose.yml is valid (no Docker engine needed): Debian's docker-compose, installed where missing.
+test-compose:
+	@command -v docker-compose >/dev/null || { SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq docker-compose >/dev/null; }
+	deploy/compose/test-compose.sh
+
+# Appended prerequisites: `make test` also runs these.
+test: test-compose test-e2e
