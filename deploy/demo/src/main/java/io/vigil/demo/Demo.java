@@ -55,6 +55,7 @@ public final class Demo {
     private final List<Generator> generatorsToStop = Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong events = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong incidentsEnded = new AtomicLong();
     private final Map<String, Long> lastEventTime = new ConcurrentHashMap<>();
     private final List<AnomalyLabel> labels = Collections.synchronizedList(new ArrayList<>());
     private final List<Flag> alerts = Collections.synchronizedList(new ArrayList<>());
@@ -227,6 +228,11 @@ public final class Demo {
     }
 
     private void onAlert(JsonNode alert) {
+        if (alert.path("incident").asText().equals("end")) {
+            // An incident's end summarizes alerts already printed; it is not a detection of its own.
+            incidentsEnded.incrementAndGet();
+            return;
+        }
         alerts.add(flag(alert));
         StringBuilder features = new StringBuilder();
         for (JsonNode f : alert.path("top_features")) {
@@ -236,8 +242,9 @@ public final class Demo {
             features.append(String.format(Locale.ROOT, "%s %.4g (expected %.4g)",
                     f.path("feature").asText(), f.path("observed").asDouble(), f.path("expected").asDouble()));
         }
-        System.out.printf(Locale.ROOT, "ALERT %-12s %-10s %s  score %.3g > %.3g  severity %3d  %s%n",
+        System.out.printf(Locale.ROOT, "ALERT %-12s %-10s %s  %-6s score %.3g > %.3g  severity %3d  %s%n",
                 alert.path("stream").asText(), alert.path("key").asText(), alert.path("event_time").asText(),
+                alert.path("incident").asText(),
                 alert.path("score").asDouble(), alert.path("threshold").asDouble(), alert.path("severity").asInt(), features);
     }
 
@@ -274,6 +281,7 @@ public final class Demo {
         System.out.println();
         System.out.println("Summary (anomalies that ended at least a minute of event time before the end)");
         tally.byKind().forEach((kind, c) -> System.out.printf(Locale.ROOT, "  %-18s caught %3d of %3d%n", kind.code(), c[0], c[1]));
+        System.out.printf(Locale.ROOT, "  incidents closed %d (an incident's alerts: one start, then updates)%n", incidentsEnded.get());
         System.out.printf(Locale.ROOT, "  scored windows %d, normal windows %d, false alerts %d (%.3f %% of normal windows)%n",
                 scored.size(), falseAlerts.normalWindows(), falseAlerts.falseAlerts(), 100.0 * falseAlerts.falseAlertRate());
         System.out.printf(Locale.ROOT,
