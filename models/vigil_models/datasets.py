@@ -57,6 +57,8 @@ KDD_FEATURES = [
 KDD_TEST_NORMAL = 8000
 KDD_TEST_ATTACKS = 2000
 START_MS = 1767225600000  # 2026-01-01T00:00:00Z
+# ../shared/datasets next to the repository, wherever the command runs from.
+DEFAULT_DATASETS = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
 
 
 def _read_kdd(path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -170,8 +172,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vigil_models.datasets", description=__doc__.split("\n\n")[0])
     parser.add_argument("dataset", choices=["kdd99", "skab", "nab"])
     parser.add_argument("--series", help="nab: one series, e.g. realKnownCause/machine_temperature_system_failure.csv")
-    parser.add_argument("--datasets", type=Path, default=Path("../shared/datasets"),
-                        help="folder holding the published datasets (default ../shared/datasets)")
+    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS,
+                        help="folder holding the published datasets (default: ../shared/datasets from the repository)")
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
