@@ -31,6 +31,7 @@ help:
 	@echo "              replay a labelled CSV through the job and measure its detections (metrics.json, report.md, plots)"
 	@echo "make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16]   train a model on a labelled CSV"
 	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
+	@echo "make eval-nab  the NAB corpus score over its 58 series, with Random Cut Forest beside it (~30 min)"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
 	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md)"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
@@ -221,3 +222,12 @@ test-compose:
 
 # Appended prerequisites: `make test` also runs these.
 test: test-compose test-e2e
+
+# NAB's 58 series, each with its own model, and the corpus score (docs/results/nab; ~30 min on 2 cores).
+# NAB rewards one early detection per anomaly window and charges every other one: incidents are merged
+# over an hour and updated at most daily.
+NAB_ARGS ?= --alert.merge-gap "1 h" --alert.cooldown "1 d"
+.PHONY: eval-nab
+eval-nab: venv target/demo.classpath
+	cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) \
+	  --out $(CURDIR)/docs/results/nab --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" -- $(NAB_ARGS)

@@ -1,0 +1,95 @@
+"""The NAB corpus score: every NAB series through the job, and through Random Cut Forest beside it.
+
+    python -m vigil_models.nab_corpus --out OUT --java "java -cp ..." [--datasets DIR] [-- job parameters]
+
+For each of the 58 series: a model is trained on its probationary period (the first 15 %, where NAB
+scores no detection), the whole series is replayed through the job (make evaluate's code), and the
+alerts the job writes are its detections. NAB's score is then computed over the corpus, as NAB
+publishes it: raw scores summed over the files, normalized between the null and the perfect detector.
+Writes OUT/metrics.json (per series and for the corpus) and OUT/report.md.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import datasets, evaluate, metrics
+from .csv_data import read_csv
+from .train_csv import train_csv
+
+WINDOW = 16
+
+
+def series_detections(eval_dir: Path, data: Path, windows_file: Path, peer: bool) -> dict[str, metrics.NabSeries]:
+    rows = read_csv(data)
+    parsed = [json.loads(e) for e in rows.events]
+    keys = [str(e["key"]) for e in parsed]
+    ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
+    windows = evaluate.nab_windows(windows_file, data, ts)
+    written, _ = evaluate.written_alerts(keys, ts, eval_dir / "replay" / "alerts.jsonl")
+    out = {"job": metrics.NabSeries(written, windows)}
+    if peer:
+        _, _, rcf = evaluate.join_scores(keys, ts, eval_dir / "replay" / "rcf-scores.jsonl")
+        out["rcf"] = metrics.NabSeries(rcf, windows)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    job_parameters = argv[argv.index("--") + 1:] if "--" in argv else []
+    argv = argv[:argv.index("--")] if "--" in argv else argv
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m vigil_models.nab_corpus", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--java", required=True, help="command that runs a Java main class with the job on its class path")
+    parser.add_argument("--datasets", type=Path, default=datasets.DEFAULT_DATASETS)
+    parser.add_argument("--work", type=Path, default=Path("build/nab"), help="models and replays (default build/nab)")
+    args = parser.parse_args(argv)
+    java = shlex.split(args.java)
+    windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
+    names = sorted(json.loads(windows_file.read_text()))
+    datasets.nab(args.datasets, args.work / "data")
+
+    per_series: dict[str, dict] = {}
+    corpus: dict[str, list[metrics.NabSeries]] = {"job": [], "rcf": []}
+    started = time.monotonic()
+    for number, name in enumerate(names, start=1):
+        data = args.work / "data" / name
+        model = args.work / "models" / name.replace("/", "__").removesuffix(".csv")
+        eval_dir = args.work / "eval" / name.replace("/", "__").removesuffix(".csv")
+        train_csv(data.with_suffix(".train.csv"), model, kind="dense", window_size=WINDOW, log=lambda _: None)
+        result = evaluate.evaluate(data, model, eval_dir, java, job_parameters, windows_file, peer="rcf")
+        for detector, series in series_detections(eval_dir, data, windows_file, peer=True).items():
+            corpus[detector].append(series)
+        per_series[name] = {"job": result["nab"], "rcf": result["peers"]["rcf"]["nab"],
+                            "incidents": result["incidents"], "windows": result["anomalous_segments"]}
+        print(f"[{number}/{len(names)} {time.monotonic() - started:.0f} s] {name}: job {result['nab']['standard']:.1f}, "
+              f"rcf {result['peers']['rcf']['nab']['standard']:.1f}", file=sys.stderr)
+
+    scores = {d: {p: metrics.nab_score(corpus[d], p) for p in metrics.NAB_PROFILES} for d in corpus}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "metrics.json").write_text(json.dumps({"corpus": scores, "series": per_series,
+                                                       "job_parameters": job_parameters}, indent=1) + "\n")
+    lines = [f"# NAB corpus ({len(names)} series)", "",
+             f"A dense autoencoder per series (window {WINDOW}) trained on its probationary period; job parameters: "
+             f"`{' '.join(job_parameters) or '(defaults)'}`. Detections: the alerts the job writes; Random Cut Forest's "
+             "alerts beside it.", "",
+             "| detector | standard | reward low FP | reward low FN |", "|---|---|---|---|"]
+    for d in corpus:
+        lines.append(f"| {d} | " + " | ".join(f"{scores[d][p]:.1f}" for p in metrics.NAB_PROFILES) + " |")
+    lines += ["", "| series | windows | job incidents | job (standard) | rcf (standard) |", "|---|---|---|---|---|"]
+    for name, r in per_series.items():
+        lines.append(f"| {name} | {r['windows']} | {r['incidents']} | {r['job']['standard']:.1f} | {r['rcf']['standard']:.1f} |")
+    (args.out / "report.md").write_text("\n".join(lines) + "\n")
+    print(json.dumps({"corpus": scores}))
+
+
+if __name__ == "__main__":
+    main()
