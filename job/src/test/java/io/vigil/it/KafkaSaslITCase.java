@@ -109,9 +109,13 @@ class KafkaSaslITCase {
     }
 
     @Test
-    void withScramCredentialsFromASecretsFileTheStartUpCheckPassesAndAWrongScramPasswordFails() throws Exception {
+    void withScramCredentialsFromASecretsFileTheJobWritesAlertsAndAWrongScramPasswordIsRefused() throws Exception {
+        for (String topic : List.of("alerts-scram", "dead-letters-scram")) {
+            kafka.createTopic(topic, 1);
+        }
         Path good = clientProperties("scram", "SCRAM-SHA-256", KafkaTestBroker.scramJaas("vigil-scram", SCRAM_PASSWORD));
-        KafkaAccessCheck.verify(kafka.bootstrapServers(), load(good), Duration.ofSeconds(20));
+        DetectionJob.main(args(good, "scram").toArray(String[]::new));
+        assertThat(PipelineRun.readJson(kafka, "alerts-scram")).as("alerts written as the SCRAM user").isNotEmpty();
 
         Path bad = clientProperties("scram-bad", "SCRAM-SHA-256", KafkaTestBroker.scramJaas("vigil-scram", "not-" + SCRAM_PASSWORD));
         assertThatThrownBy(() -> KafkaAccessCheck.verify(kafka.bootstrapServers(), load(bad), Duration.ofSeconds(20)))
