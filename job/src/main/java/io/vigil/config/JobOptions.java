@@ -48,7 +48,9 @@ public final class JobOptions {
                     + "the job then finishes after scoring them.");
     public static final ConfigOption<String> PROPERTIES_FILE = key("kafka.properties-file").stringType().noDefaultValue()
             .withDescription("A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*) for "
-                    + "every consumer and producer; keeps secrets off the command line.");
+                    + "every consumer and producer. Keep secrets out of it too with Kafka config providers: "
+                    + "sasl.jaas.config=${file:/path/secrets.properties:sasl.jaas.config} or ${env:NAME}, resolved by each "
+                    + "client where it runs (docs/security.md).");
     public static final String KAFKA_PROPERTY_PREFIX = "kafka.property.";
     public static final ConfigOption<String> KAFKA_PROPERTY = key("kafka.property.NAME").stringType().noDefaultValue()
             .withDescription("Any Kafka client setting, passed through to every consumer and producer "
