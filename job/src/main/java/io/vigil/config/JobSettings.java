@@ -77,10 +77,14 @@ public record JobSettings(
 
     static Map<String, String> parseArgs(String[] args) {
         Map<String, String> values = new LinkedHashMap<>();
+        String previous = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--") || arg.length() == 2) {
-                throw new IllegalArgumentException("expected a parameter --name, found '" + arg + "'");
+                // A stray word after a secret parameter is likely part of an unquoted secret: not repeated.
+                boolean secret = previous != null && KafkaSecrets.isSensitive(previous);
+                throw new IllegalArgumentException("expected a parameter --name, found " + (secret
+                        ? "a stray word after --" + previous + " (quote a value that has spaces)" : "'" + arg + "'"));
             }
             String name = arg.substring(2);
             String value;
@@ -93,6 +97,7 @@ public record JobSettings(
             } else {
                 value = "true"; // a bare flag
             }
+            previous = name;
             if (values.put(name, value) != null) {
                 throw new IllegalArgumentException("parameter --" + name + " is given twice");
             }

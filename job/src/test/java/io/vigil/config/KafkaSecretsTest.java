@@ -61,6 +61,13 @@ class KafkaSecretsTest {
     }
 
     @Test
+    void anUnquotedSecretWithSpacesIsNotRepeatedInTheParseError() {
+        assertThatThrownBy(() -> parse("--kafka.property.ssl.key.password", "hunter2", "secret"))
+                .hasMessageContaining("a stray word after --kafka.property.ssl.key.password")
+                .message().doesNotContain("hunter2").doesNotContain("'secret'");
+    }
+
+    @Test
     void referencesOnTheCommandLineAreAcceptedAndKeptForTheClientsToResolve() throws Exception {
         Path client = file("client.properties", """
                 config.providers=file
