@@ -99,7 +99,8 @@ class KafkaSaslITCase {
         assertThat(PipelineRun.readJson(kafka, "dead-letters-plain")).as("malformed input dead-lettered").isNotEmpty();
 
         assertThat(lines).as("the start-up check ran").anyMatch(l -> l.contains("accepts user 'vigil' (SASL PLAIN"));
-        assertThat(lines).as("the Kafka clients logged their settings").anyMatch(l -> l.contains("sasl.jaas.config"));
+        assertThat(lines).as("the Kafka clients logged their settings, the JAAS text hidden")
+                .anyMatch(l -> l.contains("sasl.jaas.config = [hidden]"));
         assertThat(lines).as("no log line holds the password").noneMatch(l -> l.contains(PLAIN_PASSWORD));
 
         List<String> configs = jobConfigurations(flink.getWebInterfaceURL());
