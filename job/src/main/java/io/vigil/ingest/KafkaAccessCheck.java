@@ -104,7 +104,10 @@ public final class KafkaAccessCheck {
         AdminClientConfig resolved = new AdminClientConfig(config);
         String protocol = resolved.getString(AdminClientConfig.SECURITY_PROTOCOL_CONFIG);
         if (!protocol.startsWith("SASL")) {
-            return "a client without SASL credentials (security.protocol=" + protocol + ")";
+            String keystore = resolved.getString("ssl.keystore.location");
+            return protocol.equals("SSL") && keystore != null
+                    ? "the certificate in " + keystore + " (security.protocol=SSL)"
+                    : "a client without SASL credentials (security.protocol=" + protocol + ")";
         }
         String mechanism = resolved.getString(SaslConfigs.SASL_MECHANISM);
         Password jaas = resolved.getPassword(SaslConfigs.SASL_JAAS_CONFIG);

@@ -123,6 +123,36 @@ public final class KafkaTestBroker implements AutoCloseable {
                 "sasl.jaas.config", plainJaas(admin, adminPassword)));
     }
 
+    /**
+     * An in-JVM broker whose client listener takes SSL only, with {@code keystore} (PKCS12, whose
+     * certificate must name localhost) as its identity. {@code truststore} (PKCS12) holds that
+     * certificate, for the broker's own connections and this class's helpers.
+     */
+    public static KafkaTestBroker embeddedSsl(java.nio.file.Path keystore, String keystorePassword,
+            java.nio.file.Path truststore, String truststorePassword) throws Exception {
+        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
+                .setBrokerListenerName(new ListenerName("EXTERNAL")).build();
+        Map<String, String> trust = Map.of(
+                "ssl.truststore.location", truststore.toString(),
+                "ssl.truststore.type", "PKCS12",
+                "ssl.truststore.password", truststorePassword);
+        KafkaClusterTestKit.Builder builder = singleNode(nodes)
+                .setConfigProp("listener.security.protocol.map", "EXTERNAL:SSL,CONTROLLER:PLAINTEXT")
+                .setConfigProp("listener.name.external.ssl.keystore.location", keystore.toString())
+                .setConfigProp("listener.name.external.ssl.keystore.type", "PKCS12")
+                .setConfigProp("listener.name.external.ssl.keystore.password", keystorePassword)
+                .setConfigProp("listener.name.external.ssl.key.password", keystorePassword);
+        trust.forEach((k, v) -> builder.setConfigProp("listener.name.external." + k, v));
+        KafkaClusterTestKit cluster = builder.build();
+        cluster.format();
+        cluster.startup();
+        cluster.waitForReadyBrokers();
+        LOG.info("embedded SSL Kafka broker at {}", cluster.bootstrapServers());
+        Map<String, String> client = new java.util.HashMap<>(trust);
+        client.put("security.protocol", "SSL");
+        return new KafkaTestBroker(cluster, cluster.bootstrapServers(), client);
+    }
+
     /** The client JAAS text of a PLAIN user. */
     public static String plainJaas(String user, String password) {
         return "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"" + user
