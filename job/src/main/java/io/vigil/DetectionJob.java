@@ -8,6 +8,7 @@ import io.vigil.config.JobSettings;
 import io.vigil.config.StreamSettings;
 import io.vigil.deadletter.DeadLetter;
 import io.vigil.deadletter.DeadLetterJson;
+import io.vigil.ingest.KafkaAccessCheck;
 import io.vigil.ingest.KafkaInput;
 import io.vigil.ingest.RawEvent;
 import io.vigil.parse.Event;
@@ -48,6 +49,8 @@ public final class DetectionJob {
             return;
         }
         JobSettings settings = JobSettings.fromArgs(args);
+        // Wrong or missing credentials stop the start here with a clear message, not in a restart loop.
+        KafkaAccessCheck.verify(settings);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(flinkConfiguration(settings));
         Outputs outputs = defineWorkflow(settings, stream -> KafkaInput.read(env, settings, stream));
         writeToKafka(outputs, settings);

@@ -48,11 +48,21 @@ public final class JobOptions {
                     + "the job then finishes after scoring them.");
     public static final ConfigOption<String> PROPERTIES_FILE = key("kafka.properties-file").stringType().noDefaultValue()
             .withDescription("A Java properties file of Kafka client settings (security.protocol, sasl.*, ssl.*) for "
-                    + "every consumer and producer; keeps secrets off the command line.");
+                    + "every consumer and producer. Keep secrets out of it too with Kafka config providers: "
+                    + "sasl.jaas.config=${file:/path/secrets.properties:sasl.jaas.config} or ${env:NAME}, resolved by each "
+                    + "client where it runs (docs/security.md).");
     public static final String KAFKA_PROPERTY_PREFIX = "kafka.property.";
     public static final ConfigOption<String> KAFKA_PROPERTY = key("kafka.property.NAME").stringType().noDefaultValue()
             .withDescription("Any Kafka client setting, passed through to every consumer and producer "
-                    + "(for example --kafka.property.security.protocol SASL_SSL). Wins over the properties file.");
+                    + "(for example --kafka.property.security.protocol SASL_SSL). Wins over the properties file. "
+                    + "Secrets (sasl.jaas.config, *password*, *secret*, *token*) are refused here unless the value is a "
+                    + "config provider reference such as ${file:/path:key} or ${env:NAME} (docs/security.md).");
+    public static final ConfigOption<Duration> KAFKA_CHECK_TIMEOUT = key("kafka.check-timeout").durationType()
+            .defaultValue(Duration.ofSeconds(30))
+            .withDescription("At start, before the job is submitted, check with a Kafka admin client that the brokers "
+                    + "answer and accept the credentials, and stop with an error that names the brokers, the user and "
+                    + "the cause. A broker that expects SASL or SSL does not answer a client without credentials: that "
+                    + "shows as no answer within this time. 0 skips the check.");
 
     // Outputs.
     public static final ConfigOption<String> ALERTS_TOPIC = key("alerts.topic").stringType().defaultValue("alerts")
@@ -177,7 +187,7 @@ public final class JobOptions {
     /** In the order {@code --help} prints them. */
     public static final List<ConfigOption<?>> ALL = List.of(
             STREAMS, STREAM_MODEL, STREAM_TOPICS, STREAM_TOPIC_PATTERN, STREAM_KEY_PATH, STREAM_TIMESTAMP_PATH,
-            BOOTSTRAP_SERVERS, GROUP_ID, STARTING_OFFSETS, BOUNDED, PROPERTIES_FILE, KAFKA_PROPERTY,
+            BOOTSTRAP_SERVERS, GROUP_ID, STARTING_OFFSETS, BOUNDED, PROPERTIES_FILE, KAFKA_PROPERTY, KAFKA_CHECK_TIMEOUT,
             ALERTS_TOPIC, ALERTS_DELIVERY, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, DEAD_LETTER_TOPIC, SCORES_TOPIC,
             MAX_PAYLOAD_BYTES, OUT_OF_ORDERNESS, IDLENESS, ALLOWED_LATENESS, STATE_TTL,
             BATCH_MAX_ROWS, BATCH_MAX_DELAY, ONNX_DEVICE, ONNX_THREADS,

@@ -41,6 +41,7 @@ public record JobSettings(
         StartingOffsets startingOffsets,
         boolean bounded,
         Properties kafkaProperties,
+        Duration kafkaCheckTimeout,
         String alertsTopic,
         Delivery delivery,
         String transactionalIdPrefix,
@@ -76,10 +77,14 @@ public record JobSettings(
 
     static Map<String, String> parseArgs(String[] args) {
         Map<String, String> values = new LinkedHashMap<>();
+        String previous = null;
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
             if (!arg.startsWith("--") || arg.length() == 2) {
-                throw new IllegalArgumentException("expected a parameter --name, found '" + arg + "'");
+                // A stray word after a secret parameter is likely part of an unquoted secret: not repeated.
+                boolean secret = previous != null && KafkaSecrets.isSensitive(previous);
+                throw new IllegalArgumentException("expected a parameter --name, found " + (secret
+                        ? "a stray word after --" + previous + " (quote a value that has spaces)" : "'" + arg + "'"));
             }
             String name = arg.substring(2);
             String value;
@@ -92,6 +97,7 @@ public record JobSettings(
             } else {
                 value = "true"; // a bare flag
             }
+            previous = name;
             if (values.put(name, value) != null) {
                 throw new IllegalArgumentException("parameter --" + name + " is given twice");
             }
@@ -118,6 +124,7 @@ public record JobSettings(
                 enumValue(conf, STARTING_OFFSETS, StartingOffsets.class),
                 get(conf, BOUNDED),
                 kafka,
+                get(conf, KAFKA_CHECK_TIMEOUT),
                 get(conf, ALERTS_TOPIC),
                 enumValue(conf, ALERTS_DELIVERY, Delivery.class),
                 get(conf, TRANSACTIONAL_ID_PREFIX),
@@ -150,6 +157,7 @@ public record JobSettings(
         notNegative(OUT_OF_ORDERNESS, outOfOrderness);
         notNegative(ALLOWED_LATENESS, allowedLateness);
         notNegative(STATE_TTL, stateTtl);
+        notNegative(KAFKA_CHECK_TIMEOUT, kafkaCheckTimeout);
         positive(IDLENESS, idleness);
         positive(BATCH_MAX_DELAY, batchMaxDelay);
         positive(CHECKPOINT_INTERVAL, checkpointInterval);
@@ -222,7 +230,10 @@ public record JobSettings(
         return java.util.Arrays.stream(value.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
     }
 
-    /** Client settings for every consumer and producer: the properties file, then --kafka.property.* over it. */
+    /**
+     * Client settings for every consumer and producer: the properties file, then --kafka.property.*
+     * over it. A secret given literally on the command line is refused (see {@link KafkaSecrets}).
+     */
     private static Properties kafkaProperties(Map<String, String> raw, Configuration conf) {
         Properties properties = new Properties();
         conf.getOptional(PROPERTIES_FILE).ifPresent(file -> {
@@ -234,10 +245,40 @@ public record JobSettings(
         });
         raw.forEach((k, v) -> {
             if (k.startsWith(KAFKA_PROPERTY_PREFIX)) {
-                properties.setProperty(k.substring(KAFKA_PROPERTY_PREFIX.length()), v);
+                String name = k.substring(KAFKA_PROPERTY_PREFIX.length());
+                if (KafkaSecrets.isSensitive(name) && !KafkaSecrets.isReferenceOnly(v)) {
+                    // The value is not repeated: the message itself ends up in logs.
+                    throw new IllegalArgumentException("--" + k + " puts a secret on the command line, where process "
+                            + "listings and the cluster's job configuration show it: set " + name + " in --"
+                            + PROPERTIES_FILE.key() + ", or give a reference that each Kafka client resolves itself, "
+                            + "such as ${file:/path/to/secrets.properties:" + name + "} (see docs/security.md)");
+                }
+                properties.setProperty(name, v);
             }
         });
+        KafkaSecrets.checkReferences(properties, conf.getOptional(PROPERTIES_FILE)
+                .map(f -> "--" + PROPERTIES_FILE.key() + " " + f).orElse("--" + KAFKA_PROPERTY.key()));
         return properties;
+    }
+
+    /** As a record prints itself, with the Kafka client secrets masked (settings end up in logs and errors). */
+    @Override
+    public String toString() {
+        StringBuilder out = new StringBuilder("JobSettings[");
+        java.lang.reflect.RecordComponent[] components = JobSettings.class.getRecordComponents();
+        for (int i = 0; i < components.length; i++) {
+            Object value;
+            try {
+                value = components[i].getAccessor().invoke(this);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            if (value instanceof Properties properties) {
+                value = KafkaSecrets.masked(properties);
+            }
+            out.append(i == 0 ? "" : ", ").append(components[i].getName()).append('=').append(value);
+        }
+        return out.append(']').toString();
     }
 
     private static Map<String, String> flinkConfiguration(Map<String, String> raw) {
