@@ -124,8 +124,8 @@ public final class DetectionJob {
 
         AdaptiveThreshold threshold =
                 new AdaptiveThreshold(stream.name(), contract, settings.thresholdRules(), settings.alert(), ttl(settings));
-        // With a control topic the operator keeps its uid and keyed state names: a savepoint taken
-        // without one restores with one (its broadcast state then starts empty).
+        // With a control topic the operator keeps its uid and keyed state names, so that a savepoint
+        // taken without one can be restored with one (its broadcast state then starts empty).
         SingleOutputStreamOperator<Alert> alerts = commands == null
                 ? scored.keyBy(ScoredWindow::key).process(threshold)
                         .uid(stream.uid("threshold")).name(stream.uid("threshold"))

@@ -22,6 +22,7 @@ import io.vigil.config.JobSettings;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -55,6 +56,10 @@ class ControlledThresholdTest {
 
     private static ControlledThreshold operator(ThresholdRules rules) {
         return new ControlledThreshold("sensors", new AdaptiveThreshold("sensors", CONTRACT, rules, AlertSettings.defaults(), null));
+    }
+
+    private static ControlledThreshold operator(ThresholdRules rules, Duration ttl) {
+        return new ControlledThreshold("sensors", new AdaptiveThreshold("sensors", CONTRACT, rules, AlertSettings.defaults(), ttl));
     }
 
     private static KeyedBroadcastOperatorTestHarness<String, ScoredWindow, ThresholdCommand, Alert> harness(ThresholdRules rules)
@@ -189,6 +194,23 @@ class ControlledThresholdTest {
             assertEquals(CALIBRATION_THRESHOLD, threshold(harness, "pump-1", 0.2), 1e-12);
             assertFalse(harness.getBroadcastState(ControlledThreshold.COMMANDS).immutableEntries().iterator().hasNext(),
                     "a reset is done, not remembered");
+        }
+    }
+
+    /** The job runs with a state TTL by default: the reset must reach states created with one. */
+    @Test
+    void aResetReachesStateThatHasATtl() throws Exception {
+        try (var harness = ProcessFunctionTestHarnesses.forKeyedBroadcastProcessFunction(
+                operator(ThresholdRules.none(ThresholdSettings.defaults()), Duration.ofDays(7)),
+                ScoredWindow::key, Types.STRING, ControlledThreshold.COMMANDS)) {
+            for (int i = 0; i < 20; i++) {
+                threshold(harness, "pump-1", 0.05);
+            }
+            // Twenty low scores have moved the key's threshold off the calibration's.
+            double learned = threshold(harness, "pump-1", 0.05);
+            assertTrue(Math.abs(learned - CALIBRATION_THRESHOLD) > 1e-3, "learned " + learned);
+            send(harness, "{\"command\":\"reset\",\"scope\":{\"prefix\":\"pump-\"}}");
+            assertEquals(CALIBRATION_THRESHOLD, threshold(harness, "pump-1", 0.05), 1e-12);
         }
     }
 
