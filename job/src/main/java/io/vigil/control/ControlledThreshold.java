@@ -92,13 +92,17 @@ public class ControlledThreshold extends KeyedBroadcastProcessFunction<String, S
 
     @Override
     public void processElement(ScoredWindow window, ReadOnlyContext ctx, Collector<Alert> out) throws Exception {
-        load(ctx.getBroadcastState(COMMANDS).immutableEntries());
+        if (!loaded) {
+            load(ctx.getBroadcastState(COMMANDS).immutableEntries());
+        }
         threshold.process(window, ctx.timerService(), r -> ctx.output(AdaptiveThreshold.SCORES, r), out);
     }
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
-        load(ctx.getBroadcastState(COMMANDS).immutableEntries());
+        if (!loaded) {
+            load(ctx.getBroadcastState(COMMANDS).immutableEntries());
+        }
         threshold.fire(timestamp, ctx.getCurrentKey(), out);
     }
 
