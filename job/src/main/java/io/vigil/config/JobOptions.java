@@ -81,6 +81,10 @@ public final class JobOptions {
                     + "stay below the broker's transaction.max.timeout.ms (15 min by default).");
     public static final ConfigOption<String> DEAD_LETTER_TOPIC = key("dead-letter.topic").stringType().defaultValue("dead-letters")
             .withDescription("Topic of records that could not be scored, with the reason and the original bytes.");
+    public static final ConfigOption<String> CONTROL_TOPIC = key("control.topic").stringType().noDefaultValue()
+            .withDescription("If set, a topic of JSON commands that change threshold methods and parameters at runtime "
+                    + "(globally, per key prefix or per key) and reset keys' learned thresholds; see docs/thresholds.md. "
+                    + "Off by default.");
     public static final ConfigOption<String> SCORES_TOPIC = key("scores.topic").stringType().noDefaultValue()
             .withDescription("If set, every score is also written to this topic (JSON). Off by default.");
 
@@ -188,7 +192,7 @@ public final class JobOptions {
     public static final List<ConfigOption<?>> ALL = List.of(
             STREAMS, STREAM_MODEL, STREAM_TOPICS, STREAM_TOPIC_PATTERN, STREAM_KEY_PATH, STREAM_TIMESTAMP_PATH,
             BOOTSTRAP_SERVERS, GROUP_ID, STARTING_OFFSETS, BOUNDED, PROPERTIES_FILE, KAFKA_PROPERTY, KAFKA_CHECK_TIMEOUT,
-            ALERTS_TOPIC, ALERTS_DELIVERY, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, DEAD_LETTER_TOPIC, SCORES_TOPIC,
+            ALERTS_TOPIC, ALERTS_DELIVERY, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, DEAD_LETTER_TOPIC, SCORES_TOPIC, CONTROL_TOPIC,
             MAX_PAYLOAD_BYTES, OUT_OF_ORDERNESS, IDLENESS, ALLOWED_LATENESS, STATE_TTL,
             BATCH_MAX_ROWS, BATCH_MAX_DELAY, ONNX_DEVICE, ONNX_THREADS,
             THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,

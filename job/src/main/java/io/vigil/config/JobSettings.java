@@ -48,6 +48,7 @@ public record JobSettings(
         Duration transactionTimeout,
         String deadLetterTopic,
         String scoresTopic,
+        String controlTopic,
         int maxPayloadBytes,
         Duration outOfOrderness,
         Duration idleness,
@@ -131,6 +132,7 @@ public record JobSettings(
                 get(conf, TRANSACTION_TIMEOUT),
                 get(conf, DEAD_LETTER_TOPIC),
                 conf.getOptional(SCORES_TOPIC).orElse(null),
+                conf.getOptional(CONTROL_TOPIC).orElse(null),
                 get(conf, MAX_PAYLOAD_BYTES),
                 get(conf, OUT_OF_ORDERNESS),
                 get(conf, IDLENESS),
@@ -366,6 +368,7 @@ public record JobSettings(
                 throw new IllegalArgumentException(where + "key prefix '" + tokens[0] + "' has a rule already");
             }
             Configuration overridden = new Configuration(conf);
+            Map<String, String> pairs = new LinkedHashMap<>();
             for (int i = 1; i < tokens.length; i++) {
                 int eq = tokens[i].indexOf('=');
                 String name = eq > 0 ? tokens[i].substring(0, eq) : tokens[i];
@@ -374,17 +377,62 @@ public record JobSettings(
                             + allowed.keySet());
                 }
                 overridden.setString(allowed.get(name).key(), tokens[i].substring(eq + 1));
+                pairs.put(name, tokens[i].substring(eq + 1));
             }
             if (tokens.length == 1) {
                 throw new IllegalArgumentException(where + "key prefix '" + tokens[0] + "' overrides nothing");
             }
             try {
-                rules.add(new ThresholdRules.Rule(tokens[0], thresholdSettings(overridden).validate()));
+                rules.add(new ThresholdRules.Rule(tokens[0], thresholdSettings(overridden).validate(), pairs));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException(where + e.getMessage(), e);
             }
         }
         return new ThresholdRules(defaults, rules);
+    }
+
+    /** The names a rule line or a control command may set: the threshold parameters without {@code threshold.}. */
+    public static Set<String> thresholdParameterNames() {
+        Set<String> names = new TreeSet<>();
+        THRESHOLD_RULE_OPTIONS.forEach(o -> names.add(o.key().substring("threshold.".length())));
+        return names;
+    }
+
+    /**
+     * {@code base} with {@code pairs} (names as in {@link #thresholdParameterNames()}) laid over it,
+     * parsed and validated exactly like the command line: a bad value throws
+     * IllegalArgumentException naming the parameter, the value and what is allowed. Used for rules
+     * given at runtime by control commands.
+     */
+    public static ThresholdSettings overlayThreshold(ThresholdSettings base, Map<String, String> pairs) {
+        Configuration conf = new Configuration();
+        conf.setString(THRESHOLD_METHOD.key(), base.method().name().toLowerCase(Locale.ROOT));
+        conf.setString(THRESHOLD_K.key(), Double.toString(base.k()));
+        conf.setString(THRESHOLD_ALPHA.key(), Double.toString(base.alpha()));
+        conf.setString(THRESHOLD_WARMUP.key(), Integer.toString(base.warmup()));
+        conf.setString(TOP_FEATURES.key(), Integer.toString(base.topFeatures()));
+        if (!Double.isNaN(base.staticValue())) {
+            conf.setString(THRESHOLD_STATIC_VALUE.key(), Double.toString(base.staticValue()));
+        }
+        if (!Double.isNaN(base.staticQuantile())) {
+            conf.setString(THRESHOLD_STATIC_QUANTILE.key(), Double.toString(base.staticQuantile()));
+        }
+        conf.setString(THRESHOLD_QUANTILE.key(), Double.toString(base.quantile()));
+        conf.setString(THRESHOLD_QUANTILE_HORIZON.key(), Long.toString(base.quantileHorizon()));
+        conf.setString(THRESHOLD_RISK.key(), Double.toString(base.risk()));
+        conf.setString(THRESHOLD_POT_LEVEL.key(), Double.toString(base.potLevel()));
+        conf.setString(THRESHOLD_POT_INIT_SCORES.key(), Integer.toString(base.potInitScores()));
+        conf.setString(THRESHOLD_POT_MAX_PEAKS.key(), Integer.toString(base.potMaxPeaks()));
+        conf.setString(THRESHOLD_POT_DRIFT_WINDOW.key(), Integer.toString(base.potDriftWindow()));
+        conf.setString(THRESHOLD_LEARN_FROM_ANOMALIES.key(), Boolean.toString(base.learnFromAnomalies()));
+        Set<String> allowed = thresholdParameterNames();
+        pairs.forEach((name, value) -> {
+            if (!allowed.contains(name)) {
+                throw new IllegalArgumentException("unknown parameter '" + name + "': allowed are " + allowed);
+            }
+            conf.setString("threshold." + name, value);
+        });
+        return thresholdSettings(conf).validate();
     }
 
     /** An unset number without a default, as the settings records hold it. */

@@ -17,7 +17,9 @@ public enum DeadLetterReason {
     /** A numeric feature is NaN or infinite (or encodes to it). */
     NON_FINITE_FEATURE,
     /** The event is older than the watermark minus the allowed lateness: it can no longer be placed in order. */
-    LATE;
+    LATE,
+    /** A control command that is not valid JSON, names an unknown command, scope or parameter, or sets a value out of range. */
+    INVALID_COMMAND;
 
     public String code() {
         return name().toLowerCase(java.util.Locale.ROOT);

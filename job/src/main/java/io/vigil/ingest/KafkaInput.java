@@ -3,6 +3,10 @@ package io.vigil.ingest;
 import io.vigil.config.JobSettings;
 import io.vigil.config.StreamSettings;
 import java.util.regex.Pattern;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.common.eventtime.WatermarkGenerator;
+import org.apache.flink.api.common.eventtime.WatermarkOutput;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceBuilder;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -37,6 +41,47 @@ public final class KafkaInput {
             builder.setBounded(OffsetsInitializer.latest());
         }
         return builder.build();
+    }
+
+    /**
+     * The source of control commands ({@code control.topic}). It starts from the committed offsets,
+     * or the topic's beginning without them: a job started afresh replays every command, so it runs
+     * with the same rules as before; restored from a checkpoint, it resumes where it was (the
+     * applied commands are in the operator's state).
+     */
+    public static KafkaSource<RawEvent> controlSource(JobSettings settings) {
+        KafkaSourceBuilder<RawEvent> builder = KafkaSource.<RawEvent>builder()
+                .setBootstrapServers(settings.bootstrapServers())
+                .setGroupId(settings.groupId())
+                .setProperties(settings.kafkaProperties())
+                .setDeserializer(new RawEventDeserializer())
+                .setProperty("commit.offsets.on.checkpoint", "true")
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setTopics(settings.controlTopic());
+        if (settings.bounded()) {
+            builder.setBounded(OffsetsInitializer.latest());
+        }
+        return builder.build();
+    }
+
+    /**
+     * The control commands, one reader. Commands are not event-time data: the stream's watermark
+     * is at the end of time from the start, so that joined with the scores it never holds back
+     * their watermark (and with it the timers that end incidents).
+     */
+    public static DataStream<RawEvent> readControl(StreamExecutionEnvironment env, JobSettings settings) {
+        WatermarkStrategy<RawEvent> noHold = WatermarkStrategy.forGenerator(context -> new WatermarkGenerator<>() {
+            @Override
+            public void onEvent(RawEvent event, long eventTimestamp, WatermarkOutput output) {}
+
+            @Override
+            public void onPeriodicEmit(WatermarkOutput output) {
+                output.emitWatermark(new Watermark(Long.MAX_VALUE));
+            }
+        });
+        return env.fromSource(controlSource(settings), noHold, "control-kafka-source")
+                .setParallelism(1)
+                .uid("control-kafka-source");
     }
 
     public static DataStream<RawEvent> read(StreamExecutionEnvironment env, JobSettings settings, StreamSettings stream) {

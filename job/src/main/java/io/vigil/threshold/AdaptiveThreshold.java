@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.StateTtlConfig;
@@ -23,6 +24,7 @@ import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.groups.OperatorMetricGroup;
+import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
@@ -76,7 +78,11 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private final String modelVersion;
     private final String[] columns;
     private final ModelContract.Calibration calibration;
-    private final ThresholdRules rules;
+    private final ThresholdRules initialRules;
+    /** The rules in force: the initial ones, or those control commands set ({@link #useRules}). */
+    private transient ThresholdRules rules;
+    /** Register every method's state in open, not only the configured ones': control commands may switch methods. */
+    private boolean registerAllStates;
     private final AlertSettings alertSettings;
     private final Duration stateTtl;
     private final int topFeatures;
@@ -134,7 +140,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         this.modelVersion = contract.version();
         this.columns = contract.columns().toArray(new String[0]);
         this.calibration = contract.calibration();
-        this.rules = rules;
+        this.initialRules = rules;
         this.alertSettings = alertSettings.validate();
         this.stateTtl = stateTtl;
         this.topFeatures = rules.defaults().topFeatures();
@@ -177,18 +183,60 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         return descriptor(STATE_NAME, ThresholdState.class, ttl);
     }
 
+    /** The model's calibration, which every key's threshold starts from. */
+    ModelContract.Calibration calibration() {
+        return calibration;
+    }
+
+    /** The rules given at construction (the command line and {@code threshold.rules}). */
+    public ThresholdRules initialRules() {
+        return initialRules;
+    }
+
+    /** Makes {@link #open} register every method's state, for an operator whose rules change at runtime. */
+    public AdaptiveThreshold registeringAllStates() {
+        this.registerAllStates = true;
+        return this;
+    }
+
+    /**
+     * Switches to {@code next} between two elements: every key's next score is judged with its
+     * settings there. Learned state is kept (as after a restart with changed parameters).
+     */
+    public void useRules(ThresholdRules next) {
+        List<ThresholdSettings> all = next.all();
+        ThresholdSettings[] nextSettings = all.toArray(new ThresholdSettings[0]);
+        Judge[] nextJudges = new Judge[all.size()];
+        String[] nextMethods = new String[all.size()];
+        for (int i = 0; i < all.size(); i++) {
+            nextJudges[i] = new Judge(all.get(i), calibration);
+            nextMethods[i] = all.get(i).method().name().toLowerCase(Locale.ROOT);
+        }
+        // Assigned only once every judge is built: a failure leaves the previous rules whole.
+        rules = next;
+        settingsByRule = nextSettings;
+        judges = nextJudges;
+        methods = nextMethods;
+    }
+
+    /** The descriptors of the learned threshold states (not the incident's), for resets. */
+    public List<ValueStateDescriptor<?>> learnedStateDescriptors() {
+        return List.of(stateDescriptor(stateTtl), descriptor(QUANTILE_STATE_NAME, QuantileState.class, stateTtl),
+                descriptor(POT_STATE_NAME, PotState.class, stateTtl));
+    }
+
     @Override
     public void open(OpenContext openContext) throws Exception {
-        List<ThresholdSettings> all = rules.all();
-        settingsByRule = all.toArray(new ThresholdSettings[0]);
-        judges = new Judge[all.size()];
-        methods = new String[all.size()];
-        for (int i = 0; i < all.size(); i++) {
-            judges[i] = new Judge(all.get(i), calibration);
-            methods[i] = all.get(i).method().name().toLowerCase(Locale.ROOT);
-        }
+        useRules(initialRules);
+        List<ThresholdSettings> all = initialRules.all();
         // Only the states of configured methods are registered; after a restart with another
-        // method a key starts that method from the calibration.
+        // method a key starts that method from the calibration. An operator whose method can be
+        // switched at runtime registers them all (an unused one stays empty).
+        if (registerAllStates) {
+            sigmaState = getRuntimeContext().getState(stateDescriptor(stateTtl));
+            quantileState = getRuntimeContext().getState(descriptor(QUANTILE_STATE_NAME, QuantileState.class, stateTtl));
+            potState = getRuntimeContext().getState(descriptor(POT_STATE_NAME, PotState.class, stateTtl));
+        }
         for (ThresholdSettings each : all) {
             switch (each.method()) {
                 case SIGMA -> sigmaState = getRuntimeContext().getState(stateDescriptor(stateTtl));
@@ -215,6 +263,11 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
 
     @Override
     public void processElement(ScoredWindow window, Context ctx, Collector<Alert> out) throws Exception {
+        process(window, ctx.timerService(), record -> ctx.output(SCORES, record), out);
+    }
+
+    /** Judges one score of the current key; shared with the operator that takes control commands. */
+    public void process(ScoredWindow window, TimerService timers, Consumer<ScoreRecord> scoreOut, Collector<Alert> out) throws Exception {
         scores.inc();
         int rule = rules.indexFor(window.key());
         settings = settingsByRule[rule];
@@ -234,10 +287,10 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             anomalous = judgement.anomalous();
             if (anomalous) {
                 anomalies.inc();
-                onAnomaly(window, judgement, ctx, out);
+                onAnomaly(window, judgement, timers, out);
             }
         }
-        ctx.output(SCORES, new ScoreRecord(stream, window.key(), window.timestamp(), score, threshold, anomalous, window.events()));
+        scoreOut.accept(new ScoreRecord(stream, window.key(), window.timestamp(), score, threshold, anomalous, window.events()));
     }
 
     private Judge.Judgement judge(double score) throws Exception {
@@ -292,7 +345,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     }
 
     /** Opens or extends the key's incident and writes the alert unless the cooldown or cap holds it back. */
-    private void onAnomaly(ScoredWindow window, Judge.Judgement judgement, Context ctx, Collector<Alert> out) throws Exception {
+    private void onAnomaly(ScoredWindow window, Judge.Judgement judgement, TimerService timers, Collector<Alert> out) throws Exception {
         long time = window.timestamp();
         long gap = alertSettings.mergeGap().toMillis();
         IncidentState incident = incidentState.value();
@@ -301,7 +354,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         }
         if (incident.open() && time - incident.lastAnomaly > gap) {
             // The watermark has not yet fired the old incident's end (it lags event time): end it now.
-            ctx.timerService().deleteEventTimeTimer(incident.lastAnomaly + gap);
+            timers.deleteEventTimeTimer(incident.lastAnomaly + gap);
             writeEnd(window.key(), incident, out);
             incident.close();
         }
@@ -310,11 +363,11 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             incident.start = time;
             incidents.inc();
         } else {
-            ctx.timerService().deleteEventTimeTimer(incident.lastAnomaly + gap);
+            timers.deleteEventTimeTimer(incident.lastAnomaly + gap);
         }
         incident.lastAnomaly = Math.max(incident.lastAnomaly, time);
         incident.anomalies++;
-        ctx.timerService().registerEventTimeTimer(incident.lastAnomaly + gap);
+        timers.registerEventTimeTimer(incident.lastAnomaly + gap);
 
         int severity = Tails.severity(judgement.tailProbability());
         FeatureContribution[] features = topFeatures(window, columns, topFeatures);
@@ -367,6 +420,11 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
+        fire(timestamp, ctx.getCurrentKey(), out);
+    }
+
+    /** An incident timer of {@code key}: ends its incident unless it was extended since. */
+    public void fire(long timestamp, String key, Collector<Alert> out) throws Exception {
         IncidentState incident = incidentState.value();
         // A timer of an incident that was extended or already ended is stale: those are deleted,
         // but a restored TTL-expired state may still leave one.
@@ -374,8 +432,8 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
                 || timestamp < incident.lastAnomaly + alertSettings.mergeGap().toMillis()) {
             return;
         }
-        method = methods[rules.indexFor(ctx.getCurrentKey())];
-        writeEnd(ctx.getCurrentKey(), incident, out);
+        method = methods[rules.indexFor(key)];
+        writeEnd(key, incident, out);
         incident.close();
         if (alertSettings.maxPerInterval() > 0) {
             incidentState.update(incident);
