@@ -19,14 +19,19 @@ public final class KafkaInput {
 
     private KafkaInput() {}
 
-    public static KafkaSource<RawEvent> source(JobSettings settings, StreamSettings stream) {
-        KafkaSourceBuilder<RawEvent> builder = KafkaSource.<RawEvent>builder()
+    /** Raw records with the job's client settings; offsets committed on checkpoints. */
+    private static KafkaSourceBuilder<RawEvent> rawRecords(JobSettings settings) {
+        return KafkaSource.<RawEvent>builder()
                 .setBootstrapServers(settings.bootstrapServers())
                 .setGroupId(settings.groupId())
                 .setProperties(settings.kafkaProperties())
                 .setDeserializer(new RawEventDeserializer())
                 // Progress is in Flink's checkpoints; committed offsets are for lag monitoring.
-                .setProperty("commit.offsets.on.checkpoint", "true")
+                .setProperty("commit.offsets.on.checkpoint", "true");
+    }
+
+    public static KafkaSource<RawEvent> source(JobSettings settings, StreamSettings stream) {
+        KafkaSourceBuilder<RawEvent> builder = rawRecords(settings)
                 .setStartingOffsets(switch (settings.startingOffsets()) {
                     case COMMITTED -> OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST);
                     case EARLIEST -> OffsetsInitializer.earliest();
@@ -50,12 +55,7 @@ public final class KafkaInput {
      * applied commands are in the operator's state).
      */
     public static KafkaSource<RawEvent> controlSource(JobSettings settings) {
-        KafkaSourceBuilder<RawEvent> builder = KafkaSource.<RawEvent>builder()
-                .setBootstrapServers(settings.bootstrapServers())
-                .setGroupId(settings.groupId())
-                .setProperties(settings.kafkaProperties())
-                .setDeserializer(new RawEventDeserializer())
-                .setProperty("commit.offsets.on.checkpoint", "true")
+        KafkaSourceBuilder<RawEvent> builder = rawRecords(settings)
                 .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
                 .setTopics(settings.controlTopic());
         if (settings.bounded()) {
