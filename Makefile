@@ -31,6 +31,7 @@ help:
 	@echo "              replay a labelled CSV through the job and measure its detections (metrics.json, report.md, plots)"
 	@echo "make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16]   train a model on a labelled CSV"
 	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
+	@echo "make eval-methods  each threshold method on the KDD Cup 99 and SKAB models of make eval"
 	@echo "make eval-nab  the NAB corpus score over its 58 series, with Random Cut Forest beside it (~30 min)"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
 	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md)"
@@ -231,3 +232,15 @@ NAB_ARGS ?= --alert.merge-gap "1 h" --alert.cooldown "1 d"
 eval-nab: venv target/demo.classpath
 	cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) \
 	  --out $(CURDIR)/docs/results/nab --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" -- $(NAB_ARGS)
+
+# Each threshold method on the KDD Cup 99 and SKAB models of `make eval` (docs/results/methods/).
+METHODS ?= sigma quantile pot static
+.PHONY: eval-methods
+eval-methods: venv target/demo.classpath
+	for method in $(METHODS); do \
+	  extra=$$( [ $$method = static ] && echo "--threshold.static-quantile 0.999" ); \
+	  for dataset in kdd99 skab; do \
+	    $(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/$$dataset/test.csv MODEL=$(EVAL_WORK)/$$dataset/model \
+	      OUT=docs/results/methods/$$dataset-$$method ARGS="--threshold.method $$method $$extra" || exit 1; \
+	  done; \
+	done
