@@ -23,10 +23,12 @@ import io.vigil.score.ScoredWindow;
 import io.vigil.sink.KafkaOutput;
 import io.vigil.threshold.AdaptiveThreshold;
 import io.vigil.threshold.ScoreRecord;
+import io.vigil.window.KeyTrackingOperator;
 import io.vigil.window.ScoringRequest;
 import io.vigil.window.WindowAssembler;
 import java.time.Duration;
 import java.util.function.Function;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -118,7 +120,9 @@ public final class DetectionJob {
         // Records carry their event time and per-partition watermarks from the source (SourceWatermarks).
         SingleOutputStreamOperator<ScoringRequest> windows = events
                 .keyBy(Event::key)
-                .process(new WindowAssembler(contract, settings.allowedLateness().toMillis(), ttl(settings)))
+                .transform(stream.uid("window"), TypeInformation.of(ScoringRequest.class), new KeyTrackingOperator(
+                        new WindowAssembler(contract, settings.allowedLateness().toMillis(), ttl(settings)),
+                        settings.keysTrackedInterval()))
                 .uid(stream.uid("window")).name(stream.uid("window"));
 
         SingleOutputStreamOperator<ScoredWindow> scored = MicroBatchScorer.apply(

@@ -104,6 +104,10 @@ public final class JobOptions {
     public static final ConfigOption<Duration> STATE_TTL = key("state.ttl").durationType().defaultValue(Duration.ofDays(7))
             .withDescription("Per-key state (window, threshold) of a key unseen for this long is dropped; 0 keeps it forever. "
                     + "Decide before the first savepoint: enabling or disabling TTL later breaks restores.");
+    public static final ConfigOption<Duration> KEYS_TRACKED_INTERVAL = key("metrics.keys-tracked-interval").durationType()
+            .defaultValue(Duration.ofMinutes(1))
+            .withDescription("How often each window operator counts the keys that hold state (the keysTracked gauge); counting "
+                    + "walks every key of the subtask, so keep it coarse with millions of keys; 0 turns the gauge off.");
 
     // Batching and scoring.
     public static final ConfigOption<Integer> BATCH_MAX_ROWS = key("batch.max-rows").intType().defaultValue(256)
@@ -193,7 +197,7 @@ public final class JobOptions {
             STREAMS, STREAM_MODEL, STREAM_TOPICS, STREAM_TOPIC_PATTERN, STREAM_KEY_PATH, STREAM_TIMESTAMP_PATH,
             BOOTSTRAP_SERVERS, GROUP_ID, STARTING_OFFSETS, BOUNDED, PROPERTIES_FILE, KAFKA_PROPERTY, KAFKA_CHECK_TIMEOUT,
             ALERTS_TOPIC, ALERTS_DELIVERY, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, DEAD_LETTER_TOPIC, SCORES_TOPIC, CONTROL_TOPIC,
-            MAX_PAYLOAD_BYTES, OUT_OF_ORDERNESS, IDLENESS, ALLOWED_LATENESS, STATE_TTL,
+            MAX_PAYLOAD_BYTES, OUT_OF_ORDERNESS, IDLENESS, ALLOWED_LATENESS, STATE_TTL, KEYS_TRACKED_INTERVAL,
             BATCH_MAX_ROWS, BATCH_MAX_DELAY, ONNX_DEVICE, ONNX_THREADS,
             THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,
             THRESHOLD_STATIC_VALUE, THRESHOLD_STATIC_QUANTILE, THRESHOLD_QUANTILE, THRESHOLD_QUANTILE_HORIZON,

@@ -54,6 +54,7 @@ public record JobSettings(
         Duration idleness,
         Duration allowedLateness,
         Duration stateTtl,
+        Duration keysTrackedInterval,
         int batchMaxRows,
         Duration batchMaxDelay,
         String onnxDevice,
@@ -138,6 +139,7 @@ public record JobSettings(
                 get(conf, IDLENESS),
                 get(conf, ALLOWED_LATENESS),
                 get(conf, STATE_TTL),
+                get(conf, KEYS_TRACKED_INTERVAL),
                 get(conf, BATCH_MAX_ROWS),
                 get(conf, BATCH_MAX_DELAY),
                 get(conf, ONNX_DEVICE),
@@ -159,6 +161,7 @@ public record JobSettings(
         notNegative(OUT_OF_ORDERNESS, outOfOrderness);
         notNegative(ALLOWED_LATENESS, allowedLateness);
         notNegative(STATE_TTL, stateTtl);
+        notNegative(KEYS_TRACKED_INTERVAL, keysTrackedInterval);
         notNegative(KAFKA_CHECK_TIMEOUT, kafkaCheckTimeout);
         positive(IDLENESS, idleness);
         positive(BATCH_MAX_DELAY, batchMaxDelay);

@@ -5,6 +5,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.JobID;
 import org.apache.flink.metrics.CharacterFilter;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.clusterframework.types.ResourceID;
 import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
@@ -42,11 +43,24 @@ public final class RecordingMetrics {
 
     /** The count of the counter registered under an operator's group at {@code path}. */
     public long count(String path) {
-        Metric metric = metrics.entrySet().stream()
+        return ((Counter) metric(path)).getCount();
+    }
+
+    /** The value of the gauge registered under an operator's group at {@code path}. */
+    public Object gauge(String path) {
+        return ((Gauge<?>) metric(path)).getValue();
+    }
+
+    /** Whether an operator registered a metric at {@code path}. */
+    public boolean has(String path) {
+        return metrics.keySet().stream().anyMatch(name -> name.endsWith(".operator." + path));
+    }
+
+    private Metric metric(String path) {
+        return metrics.entrySet().stream()
                 .filter(e -> e.getKey().endsWith(".operator." + path))
                 .map(Map.Entry::getValue)
                 .findFirst()
                 .orElseThrow(() -> new AssertionError("no metric " + path + " among " + metrics.keySet()));
-        return ((Counter) metric).getCount();
     }
 }
