@@ -1,6 +1,7 @@
 package io.vigil.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.data.Percentage.withPercentage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +15,7 @@ import io.vigil.ingest.KafkaInput;
 import io.vigil.testing.KafkaTestBroker;
 import io.vigil.testing.PipelineRun;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,8 +23,10 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
@@ -30,6 +34,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A running job takes a command from its control topic: after raising {@code threshold.k} for the
@@ -53,34 +58,10 @@ class ControlTopicITCase {
             for (String topic : List.of("sensors", "control", "alerts", "dead-letters")) {
                 kafka.createTopic(topic, 1);
             }
-            // 16 pumps; pump-0010 … pump-0015 are the prefix the command quiets.
-            List<GeneratedEvent> events = new ArrayList<>(Generator.generate(GeneratorConfig.defaults()
-                    .withStreams(GeneratorConfig.Streams.SENSORS).withSensorKeys(16).withEventsPerStream(16L * PER_KEY)
-                    .withAnomalyRate(0).withMaxOutOfOrderMs(0).withSeed(17)).events());
-            events.sort(Comparator.comparingLong(GeneratedEvent::timestamp));
-            // Each key's reading i; a spike of +40 °C at readings 150–169 (first half) and 450–469 (second half).
-            Map<String, Integer> index = new HashMap<>();
-            List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>();
-            List<ProducerRecord<byte[], byte[]>> second = new ArrayList<>();
-            long secondHalfStart = Long.MAX_VALUE;
-            for (GeneratedEvent event : events) {
-                int i = index.merge(event.key(), 1, Integer::sum) - 1;
-                byte[] payload = event.payload();
-                if (i % 300 >= 150 && i % 300 < 170) {
-                    ObjectNode json = (ObjectNode) JSON.readTree(payload);
-                    ObjectNode values = (ObjectNode) json.get("values");
-                    values.put("temperature", values.get("temperature").asDouble() + 40);
-                    payload = JSON.writeValueAsBytes(json);
-                }
-                ProducerRecord<byte[], byte[]> record =
-                        new ProducerRecord<>("sensors", event.key().getBytes(StandardCharsets.UTF_8), payload);
-                if (i < PER_KEY / 2) {
-                    first.add(record);
-                } else {
-                    second.add(record);
-                    secondHalfStart = Math.min(secondHalfStart, event.timestamp());
-                }
-            }
+            SpikedHalves input = spikedHalves();
+            List<ProducerRecord<byte[], byte[]>> first = input.first();
+            List<ProducerRecord<byte[], byte[]>> second = input.second();
+            long secondHalfStart = input.secondHalfStart();
 
             JobSettings settings = JobSettings.fromArgs(new String[] {
                 "--streams", "sensors",
@@ -134,6 +115,147 @@ class ControlTopicITCase {
                 job.cancel().get();
             }
         }
+    }
+
+    /**
+     * A job started without a control topic is stopped with a savepoint and resumed from it with one:
+     * the restore succeeds (the threshold operator keeps its uid and state names; its broadcast state
+     * starts empty), every key goes on with its window and learned threshold, and a command sent after
+     * the restore is in force.
+     */
+    @Test
+    void savepointTakenWithoutAControlTopicResumesIntoAJobWithOne(@TempDir Path savepoints) throws Exception {
+        try (KafkaTestBroker kafka = KafkaTestBroker.start()) {
+            for (String topic : List.of("sensors", "control", "alerts", "dead-letters", "scores-before", "scores-after")) {
+                kafka.createTopic(topic, 1);
+            }
+            SpikedHalves input = spikedHalves();
+            List<String> common = List.of(
+                    "--streams", "sensors",
+                    "--stream.sensors.model", PipelineRun.SENSOR_MODEL.toString(),
+                    "--stream.sensors.topics", "sensors",
+                    "--kafka.bootstrap-servers", kafka.bootstrapServers(),
+                    "--kafka.starting-offsets", "earliest",
+                    "--checkpoint.interval", "500 ms",
+                    "--flink.parallelism.default", "1");
+
+            JobSettings withoutControl = settings(common, "--scores.topic", "scores-before");
+            StreamExecutionEnvironment first =
+                    StreamExecutionEnvironment.getExecutionEnvironment(DetectionJob.flinkConfiguration(withoutControl));
+            DetectionJob.writeToKafka(DetectionJob.defineWorkflow(withoutControl,
+                    stream -> KafkaInput.read(first, withoutControl, stream)), withoutControl);
+            JobClient before = first.executeAsync("vigil-without-control");
+            send(kafka, input.first());
+            // Every key has alerted on the first spike and learned past it before the savepoint.
+            await(kafka, "scores-before", scores -> scores.size() >= 16 * (PER_KEY / 2 - 40));
+            String savepoint = before.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
+                    .get(60, TimeUnit.SECONDS);
+            List<JsonNode> scoresBefore = PipelineRun.readJson(kafka, "scores-before");
+
+            JobSettings withControl = settings(common, "--scores.topic", "scores-after", "--control.topic", "control",
+                    "--flink.execution.state-recovery.path", savepoint);
+            StreamExecutionEnvironment second =
+                    StreamExecutionEnvironment.getExecutionEnvironment(DetectionJob.flinkConfiguration(withControl));
+            DetectionJob.writeToKafka(DetectionJob.defineWorkflow(withControl,
+                    stream -> KafkaInput.read(second, withControl, stream), KafkaInput.readControl(second, withControl)),
+                    withControl);
+            JobClient after = second.executeAsync("vigil-with-control");
+            try {
+                kafka.send("control", null,
+                        "{\"command\":\"set\",\"scope\":{\"prefix\":\"pump-001\"},\"parameters\":{\"threshold.k\":\"50\"}}"
+                                .getBytes(StandardCharsets.UTF_8));
+                kafka.send("control", null, "{\"command\":\"set\",\"parameters\":{\"k\":\"-1\"}}".getBytes(StandardCharsets.UTF_8));
+                await(kafka, "dead-letters", d -> d.stream().anyMatch(r -> r.path("topic").asText().equals("control")));
+                send(kafka, input.second());
+                long from = input.secondHalfStart();
+                Predicate<JsonNode> secondSpike = a -> Instant.parse(a.path("event_time").asText()).toEpochMilli() >= from
+                        && !a.path("incident").asText().equals("end");
+                List<JsonNode> alerts = await(kafka, "alerts",
+                        all -> all.stream().filter(secondSpike).map(ControlTopicITCase::key).distinct().count() >= 10);
+                List<JsonNode> scoresAfter = PipelineRun.readJson(kafka, "scores-after");
+
+                assertThat(scoresAfter).as("the resumed job scores").isNotEmpty();
+                // A key that had lost its window would first wait for 16 events and account for them all at once.
+                assertThat(scoresAfter).as("every key went on with its window: each score accounts for one new event")
+                        .allSatisfy(s -> assertThat(s.path("events").asInt()).isEqualTo(1));
+                Map<String, Double> firstThreshold = thresholds(scoresBefore, true);
+                Map<String, Double> lastBefore = thresholds(scoresBefore, false);
+                Map<String, Double> firstAfter = thresholds(scoresAfter, true);
+                assertThat(firstAfter.keySet()).as("every key resumed").isEqualTo(lastBefore.keySet());
+                assertThat(lastBefore).as("the thresholds had moved away from the calibration's before the savepoint")
+                        .anySatisfy((key, t) -> assertThat(Math.abs(t - firstThreshold.get(key))).isGreaterThan(0.05 * t));
+                firstAfter.forEach((key, t) -> {
+                    if (key.startsWith(QUIETED)) {
+                        assertThat(t).as("threshold of %s under the command's k = 50", key).isGreaterThan(10 * lastBefore.get(key));
+                    } else {
+                        assertThat(t).as("threshold of %s after the restore", key).isCloseTo(lastBefore.get(key), withPercentage(2));
+                    }
+                });
+
+                List<JsonNode> spike = alerts.stream().filter(secondSpike).toList();
+                assertThat(spike).as("the second spike alerts the other keys").anyMatch(a -> !key(a).startsWith(QUIETED));
+                assertThat(spike).as("the command sent after the restore quiets the prefix")
+                        .noneMatch(a -> key(a).startsWith(QUIETED));
+            } finally {
+                after.cancel().get();
+            }
+        }
+    }
+
+    private static JobSettings settings(List<String> common, String... more) {
+        List<String> args = new ArrayList<>(common);
+        args.addAll(List.of(more));
+        return JobSettings.fromArgs(args.toArray(String[]::new));
+    }
+
+    /** Per key, the threshold of its first (or last) score, in topic order. */
+    private static Map<String, Double> thresholds(List<JsonNode> scores, boolean first) {
+        Map<String, Double> out = new HashMap<>();
+        for (JsonNode score : scores) {
+            double threshold = score.path("threshold").asDouble();
+            if (first) {
+                out.putIfAbsent(key(score), threshold);
+            } else {
+                out.put(key(score), threshold);
+            }
+        }
+        return out;
+    }
+
+    /** The input, cut in two halves, each with one spike on every key. */
+    private record SpikedHalves(List<ProducerRecord<byte[], byte[]>> first, List<ProducerRecord<byte[], byte[]>> second,
+            long secondHalfStart) {}
+
+    private static SpikedHalves spikedHalves() throws Exception {
+        // 16 pumps; pump-0010 … pump-0015 are the prefix the command quiets.
+        List<GeneratedEvent> events = new ArrayList<>(Generator.generate(GeneratorConfig.defaults()
+                .withStreams(GeneratorConfig.Streams.SENSORS).withSensorKeys(16).withEventsPerStream(16L * PER_KEY)
+                .withAnomalyRate(0).withMaxOutOfOrderMs(0).withSeed(17)).events());
+        events.sort(Comparator.comparingLong(GeneratedEvent::timestamp));
+        // Each key's reading i; a spike of +40 °C at readings 150–169 (first half) and 450–469 (second half).
+        Map<String, Integer> index = new HashMap<>();
+        List<ProducerRecord<byte[], byte[]>> first = new ArrayList<>();
+        List<ProducerRecord<byte[], byte[]>> second = new ArrayList<>();
+        long secondHalfStart = Long.MAX_VALUE;
+        for (GeneratedEvent event : events) {
+            int i = index.merge(event.key(), 1, Integer::sum) - 1;
+            byte[] payload = event.payload();
+            if (i % 300 >= 150 && i % 300 < 170) {
+                ObjectNode json = (ObjectNode) JSON.readTree(payload);
+                ObjectNode values = (ObjectNode) json.get("values");
+                values.put("temperature", values.get("temperature").asDouble() + 40);
+                payload = JSON.writeValueAsBytes(json);
+            }
+            ProducerRecord<byte[], byte[]> record =
+                    new ProducerRecord<>("sensors", event.key().getBytes(StandardCharsets.UTF_8), payload);
+            if (i < PER_KEY / 2) {
+                first.add(record);
+            } else {
+                second.add(record);
+                secondHalfStart = Math.min(secondHalfStart, event.timestamp());
+            }
+        }
+        return new SpikedHalves(first, second, secondHalfStart);
     }
 
     private static String key(JsonNode alert) {
