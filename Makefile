@@ -33,6 +33,7 @@ help:
 	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
 	@echo "make eval-methods  each threshold method on the KDD Cup 99 and SKAB models of make eval"
 	@echo "make eval-nab  the NAB corpus score over its 58 series, with Random Cut Forest beside it (~30 min)"
+	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~15 min each)"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
 	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md)"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
@@ -232,6 +233,17 @@ NAB_ARGS ?= --alert.merge-gap "1 h" --alert.cooldown "1 d"
 eval-nab: venv target/demo.classpath
 	cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) \
 	  --out $(CURDIR)/docs/results/nab --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" -- $(NAB_ARGS)
+
+# Each threshold method over the NAB corpus, on the models of `make eval-nab` (docs/results/methods/nab-*).
+NAB_METHODS ?= quantile pot static
+.PHONY: eval-nab-methods
+eval-nab-methods: venv target/demo.classpath
+	for method in $(NAB_METHODS); do \
+	  extra=$$( [ $$method = static ] && echo "--threshold.static-quantile 0.999" ); \
+	  (cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) --reuse-models --no-peer \
+	    --out $(CURDIR)/docs/results/methods/nab-$$method --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" \
+	    -- $(NAB_ARGS) --threshold.method $$method $$extra) || exit 1; \
+	done
 
 # Each threshold method on the KDD Cup 99 and SKAB models of `make eval` (docs/results/methods/).
 METHODS ?= sigma quantile pot static

@@ -1,6 +1,7 @@
 """The NAB corpus score: every NAB series through the job, and through Random Cut Forest beside it.
 
-    python -m vigil_models.nab_corpus --out OUT --java "java -cp ..." [--datasets DIR] [-- job parameters]
+    python -m vigil_models.nab_corpus --out OUT --java "java -cp ..." [--datasets DIR] [--reuse-models] [--no-peer]
+        [-- job parameters]
 
 For each of the 58 series: a model is trained on its probationary period (the first 15 %, where NAB
 scores no detection), the whole series is replayed through the job (make evaluate's code), and the
@@ -51,6 +52,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--java", required=True, help="command that runs a Java main class with the job on its class path")
     parser.add_argument("--datasets", type=Path, default=datasets.DEFAULT_DATASETS)
     parser.add_argument("--work", type=Path, default=Path("build/nab"), help="models and replays (default build/nab)")
+    parser.add_argument("--reuse-models", action="store_true",
+                        help="use a series' model from an earlier run when there is one (training is seeded: the same "
+                             "data gives the same model on one machine), to compare job parameters on the same models")
+    parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip Random Cut Forest")
     args = parser.parse_args(argv)
     java = shlex.split(args.java)
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
@@ -58,20 +63,25 @@ def main(argv: list[str] | None = None) -> None:
     datasets.nab(args.datasets, args.work / "data")
 
     per_series: dict[str, dict] = {}
-    corpus: dict[str, list[metrics.NabSeries]] = {"job": [], "rcf": []}
+    corpus: dict[str, list[metrics.NabSeries]] = {"job": [], "rcf": []} if args.peer else {"job": []}
     started = time.monotonic()
     for number, name in enumerate(names, start=1):
         data = args.work / "data" / name
         model = args.work / "models" / name.replace("/", "__").removesuffix(".csv")
-        eval_dir = args.work / "eval" / name.replace("/", "__").removesuffix(".csv")
-        train_csv(data.with_suffix(".train.csv"), model, kind="dense", window_size=WINDOW, log=lambda _: None)
-        result = evaluate.evaluate(data, model, eval_dir, java, job_parameters, windows_file, peer="rcf")
-        for detector, series in series_detections(eval_dir, data, windows_file, peer=True).items():
+        # One replay directory per output directory, so that runs with other job parameters keep their own.
+        eval_dir = args.work / "eval" / args.out.name / name.replace("/", "__").removesuffix(".csv")
+        if not (args.reuse_models and (model / "model.json").is_file()):
+            train_csv(data.with_suffix(".train.csv"), model, kind="dense", window_size=WINDOW, log=lambda _: None)
+        result = evaluate.evaluate(data, model, eval_dir, java, job_parameters, windows_file,
+                                   peer="rcf" if args.peer else None)
+        for detector, series in series_detections(eval_dir, data, windows_file, peer=args.peer).items():
             corpus[detector].append(series)
-        per_series[name] = {"job": result["nab"], "rcf": result["peers"]["rcf"]["nab"],
-                            "incidents": result["incidents"], "windows": result["anomalous_segments"]}
-        print(f"[{number}/{len(names)} {time.monotonic() - started:.0f} s] {name}: job {result['nab']['standard']:.1f}, "
-              f"rcf {result['peers']['rcf']['nab']['standard']:.1f}", file=sys.stderr)
+        per_series[name] = {"job": result["nab"], "incidents": result["incidents"], "windows": result["anomalous_segments"]}
+        progress = f"job {result['nab']['standard']:.1f}"
+        if args.peer:
+            per_series[name]["rcf"] = result["peers"]["rcf"]["nab"]
+            progress += f", rcf {result['peers']['rcf']['nab']['standard']:.1f}"
+        print(f"[{number}/{len(names)} {time.monotonic() - started:.0f} s] {name}: {progress}", file=sys.stderr)
 
     scores = {d: {p: metrics.nab_score(corpus[d], p) for p in metrics.NAB_PROFILES} for d in corpus}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -79,14 +89,17 @@ def main(argv: list[str] | None = None) -> None:
                                                        "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series)", "",
              f"A dense autoencoder per series (window {WINDOW}) trained on its probationary period; job parameters: "
-             f"`{' '.join(job_parameters) or '(defaults)'}`. Detections: the alerts the job writes; Random Cut Forest's "
-             "alerts beside it.", "",
+             f"`{' '.join(job_parameters) or '(defaults)'}`. Detections: the alerts the job writes"
+             + ("; Random Cut Forest's alerts beside it." if args.peer else "."), "",
              "| detector | standard | reward low FP | reward low FN |", "|---|---|---|---|"]
     for d in corpus:
         lines.append(f"| {d} | " + " | ".join(f"{scores[d][p]:.1f}" for p in metrics.NAB_PROFILES) + " |")
-    lines += ["", "| series | windows | job incidents | job (standard) | rcf (standard) |", "|---|---|---|---|---|"]
+    rcf_column = " rcf (standard) |" if args.peer else ""
+    lines += ["", "| series | windows | job incidents | job (standard) |" + rcf_column,
+              "|---|---|---|---|" + ("---|" if args.peer else "")]
     for name, r in per_series.items():
-        lines.append(f"| {name} | {r['windows']} | {r['incidents']} | {r['job']['standard']:.1f} | {r['rcf']['standard']:.1f} |")
+        rcf = f" {r['rcf']['standard']:.1f} |" if args.peer else ""
+        lines.append(f"| {name} | {r['windows']} | {r['incidents']} | {r['job']['standard']:.1f} |" + rcf)
     (args.out / "report.md").write_text("\n".join(lines) + "\n")
     print(json.dumps({"corpus": scores}))
 
