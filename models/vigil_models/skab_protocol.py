@@ -204,7 +204,8 @@ def report(out: Path, results: dict[str, dict], summary: dict, window: int, job_
         + "; each point judged by the window that ends at it. Random Cut Forest scores the same events. "
         "Counts pooled over the experiments as SKAB pools them; FAR and MAR in %. "
         "ROC-AUC: pooled over the experiments (the job's score divided by its experiment's UCL) / "
-        "mean of the experiments' own.", "",
+        "mean of the experiments' own. SKAB's rule and metrics: github.com/waico/SKAB, notebooks/Conv_AE.ipynb "
+        "and core/metrics.py; its leaderboard: README.md at commit b2c0d46 (docs/evaluation.md).", "",
         f"Points after each experiment's first {TRAIN_ROWS} (the leaderboard's scope): {sum(r['test_points'] for r in results.values())}, "
         f"{sum(r['test_anomalous'] for r in results.values())} anomalous.", "",
         "| detector | F1 | FAR | MAR | precision / recall | ROC-AUC (pooled / mean) |", "|---|---|---|---|---|---|",
