@@ -108,32 +108,63 @@ SKAB_FEATURES = ["Accelerometer1RMS", "Accelerometer2RMS", "Current", "Pressure"
 SKAB_TRAIN_ROWS = 400
 
 
-def skab(datasets: Path, out: Path) -> dict[str, int]:
+SkabRow = tuple[str, str, list[str], int]  # timestamp (ISO, UTC), key, feature values as published, label
+
+
+def skab_experiments(datasets: Path) -> dict[str, list[SkabRow]]:
+    """SKAB's 34 labelled experiments, keyed ``valve1-0``, ``other-12``, ..., each experiment's rows
+    in file order."""
     root = datasets / "skab" / "data"
     files = sorted(p for group in ("valve1", "valve2", "other") for p in (root / group).glob("*.csv"))
     if not files:
         raise FileNotFoundError(f"no SKAB experiments under {root}: clone github.com/waico/SKAB and copy its data/ "
                                 "folder to DATASETS/skab/data/")
-    train, test = [], []
+    experiments = {}
     for path in files:
         key = f"{path.parent.name}-{path.stem}"
+        rows = experiments[key] = []
         with open(path, encoding="utf-8") as lines:
             header = lines.readline().rstrip("\n").split(";")
             index = [header.index(c) for c in SKAB_FEATURES]
             label_at = header.index("anomaly")
-            for number, line in enumerate(lines):
+            for line in lines:
                 fields = line.rstrip("\n").split(";")
-                row = (fields[0].replace(" ", "T") + "Z", key, [fields[i] for i in index], int(float(fields[label_at])))
-                (train if number < SKAB_TRAIN_ROWS else test).append(row)
+                rows.append((fields[0].replace(" ", "T") + "Z", key, [fields[i] for i in index],
+                             int(float(fields[label_at]))))
+    return experiments
+
+
+def _write_skab_csv(path: Path, rows: list[SkabRow], labelled: bool = True) -> None:
+    with open(path, "w", encoding="utf-8") as csv_out:
+        csv_out.write(",".join(["timestamp", "key", *(c.replace(" ", "_") for c in SKAB_FEATURES)]
+                               + (["label"] if labelled else [])) + "\n")
+        for ts, key, values, label in rows:
+            csv_out.write(f"{ts},{key}," + ",".join(values) + (f",{label}" if labelled else "") + "\n")
+
+
+def skab(datasets: Path, out: Path) -> dict[str, int]:
+    experiments = skab_experiments(datasets)
+    train = [row for rows in experiments.values() for row in rows[:SKAB_TRAIN_ROWS]]
+    test = [row for rows in experiments.values() for row in rows[SKAB_TRAIN_ROWS:]]
     out.mkdir(parents=True, exist_ok=True)
     for name, rows in (("train.csv", train), ("test.csv", test)):
         rows.sort(key=lambda r: (r[0], r[1]))  # by time across experiments, as a stream delivers them
-        with open(out / name, "w", encoding="utf-8") as csv_out:
-            csv_out.write(",".join(["timestamp", "key", *(c.replace(" ", "_") for c in SKAB_FEATURES), "label"]) + "\n")
-            for ts, key, values, label in rows:
-                csv_out.write(f"{ts},{key}," + ",".join(values) + f",{label}\n")
-    return {"experiments": len(files), "train": len(train), "test": len(test),
+        _write_skab_csv(out / name, rows)
+    return {"experiments": len(experiments), "train": len(train), "test": len(test),
             "test_anomalous": sum(r[3] for r in test)}
+
+
+def skab_per_experiment(datasets: Path, out: Path) -> list[str]:
+    """SKAB as its own notebooks run it, one experiment at a time: OUT/<key>.csv is the whole
+    experiment, labelled (what is replayed), OUT/<key>.train.csv its first 400 rows without the label
+    column (what the model and its normalization are fitted on: SKAB takes them as normal whatever
+    their labels say). Returns the keys."""
+    experiments = skab_experiments(datasets)
+    out.mkdir(parents=True, exist_ok=True)
+    for key, rows in experiments.items():
+        _write_skab_csv(out / f"{key}.csv", rows)
+        _write_skab_csv(out / f"{key}.train.csv", rows[:SKAB_TRAIN_ROWS], labelled=False)
+    return list(experiments)
 
 
 def nab(datasets: Path, out: Path, series: str | None = None) -> dict[str, int]:
