@@ -284,8 +284,8 @@ if wants 5; then
 
   # A wrong SCRAM password, first: on a cluster that loads Kafka's clients from the job jar, this
   # submission's closed class loader would stay registered for SCRAM and break the next one.
-  printf 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="not-%s";\n' \
-    vigil "$password" >"$WORK/sasl/wrong-secrets.properties"
+  (umask 077 && printf 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="not-%s";\n' \
+    vigil "$password" >"$WORK/sasl/wrong-secrets.properties")
   sed "s|\${file:[^}]*}|\${file:$WORK/sasl/wrong-secrets.properties:sasl.jaas.config}|" "$client" >"$WORK/sasl/wrong.properties"
   if out="$(submit sasl --kafka.properties-file "$WORK/sasl/wrong.properties" 2>&1)"; then
     fail "a wrong password was accepted: job $out"
