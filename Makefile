@@ -36,7 +36,8 @@ help:
 	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~25 min each)"
 	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~35 min)"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
-	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md)"
+	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md);"
+	@echo "              cluster-up KAFKA_SASL=on: a broker that takes SASL only, which submit and generate log in to"
 	@echo "make bench     benchmarks: ONNX scoring by batch size, the job's throughput and event-to-alert latency"
 
 venv: $(VENV)/.installed
@@ -146,24 +147,30 @@ eval: venv target/demo.classpath
 # ---------------------------------------------------------------------------------------------------
 # A real Kafka broker and Flink session cluster on this machine, without Docker (deploy/local/,
 # docs/deploy.md): jars from Maven Central, logs and pid files under build/local.
-#   make cluster-up                       broker, JobManager, a TaskManager, the default topics
+#   make cluster-up [KAFKA_SASL=on]       broker, JobManager, a TaskManager, the default topics; with KAFKA_SASL=on
+#                                         the broker takes SASL_PLAINTEXT only (PLAIN, SCRAM-SHA-256: kafka.sh)
 #   make submit [ARGS="<job parameters>"] submit the job jar over REST (both built-in streams by default)
 #   make jobs | cancel JOB=<id> | stop-job JOB=<id> | resume SAVEPOINT=<path> [ARGS=...]
 #   make generate [GEN_ARGS=...]          live generated events with anomalies into the local broker
 #                                         (the injected anomalies' labels: build/generated/labels.jsonl)
 #   make cluster-down
 # Ports and sizes: KAFKA_PORT, FLINK_REST_PORT, FLINK_TM_MEMORY, ... (deploy/local/common.sh).
+# Against a broker in SASL mode, submit, resume and generate pass the client settings it wrote.
 .PHONY: cluster-up cluster-down cluster-status submit jobs cancel stop-job resume generate e2e-tools test-e2e test-compose
 
 LOCAL := deploy/local
 JOB_JAR := job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar
 TOPICS ?= sensors transactions alerts:1 dead-letters:1 scores:1
 BOOTSTRAP = 127.0.0.1:$${KAFKA_PORT:-9092}
+# The client settings of a broker started with KAFKA_SASL=on (no secret in them: a ${file:...} reference);
+# empty for a broker without SASL.
+KAFKA_CLIENT_CONFIG = $(shell $(LOCAL)/kafka.sh client-config 2>/dev/null)
 # What `make submit` and `make resume` pass when ARGS is not given.
 SUBMIT_ARGS = --streams sensors,transactions \
   --stream.sensors.model $(CURDIR)/models/sensor --stream.sensors.topics sensors \
   --stream.transactions.model $(CURDIR)/models/transaction --stream.transactions.topics transactions \
-  --kafka.bootstrap-servers $(BOOTSTRAP) --scores.topic scores
+  --kafka.bootstrap-servers $(BOOTSTRAP) --scores.topic scores \
+  $(if $(KAFKA_CLIENT_CONFIG),--kafka.properties-file $(KAFKA_CLIENT_CONFIG))
 
 $(JOB_JAR): $(shell find job/src/main -type f) job/pom.xml pom.xml
 	$(MVN) -DskipTests package -pl job -am
@@ -210,10 +217,11 @@ GEN_ARGS ?= --keys 50 --anomaly-rate 0.002 --malformed-rate 0.005
 generate: $(JOB_JAR)
 	mkdir -p build/generated
 	java -cp $(JOB_JAR):$$($(LOCAL)/flink.sh classpath) io.vigil.generator.Generator --realtime \
-	  --bootstrap-servers $(BOOTSTRAP) --out build/generated $(GEN_ARGS)
+	  --bootstrap-servers $(BOOTSTRAP) $(if $(KAFKA_CLIENT_CONFIG),--properties-file $(KAFKA_CLIENT_CONFIG)) \
+	  --out build/generated $(GEN_ARGS)
 
-# Real broker, real cluster, the built jar, TaskManager kill, savepoint and broker restart (3-4 min
-# on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.
+# Real broker, real cluster, the built jar, TaskManager kill, savepoint, broker restart and a SASL broker
+# (4-5 min on 2 cores); on its own ports (E2E_PORT_BASE, default 29000), so a cluster on the defaults may run.
 test-e2e: $(JOB_JAR) e2e-tools
 	timeout 600 $(LOCAL)/e2e/e2e-test.sh
 

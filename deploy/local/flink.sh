@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A real standalone Flink 2.2.1 session cluster (a JobManager and TaskManager JVMs) from Maven Central
-# jars (flink-dist is not published there), with ONNX Runtime and the Prometheus reporter on the
-# cluster's class path. The configuration is the project's deploy/flink/config.yaml, with local
-# addresses, ports and directories passed as dynamic properties (-D), which win over the file.
+# jars (flink-dist is not published there), with ONNX Runtime, the job's Kafka clients (both loaded
+# parent-first) and the Prometheus reporter on the cluster's class path. The configuration is the
+# project's deploy/flink/config.yaml, with local addresses, ports and directories passed as dynamic
+# properties (-D), which win over the file.
 #
 #   flink.sh start              a JobManager and FLINK_TASKMANAGERS (1) TaskManagers; waits until they serve
 #   flink.sh stop               every TaskManager, then the JobManager
@@ -11,7 +12,8 @@
 #   flink.sh stop-tm ID         SIGTERM
 #   flink.sh kill-tm ID         SIGKILL: a TaskManager crash, for failure tests
 #   flink.sh status
-#   flink.sh classpath          the cluster's class path (Flink, logging, ONNX Runtime), for tools run beside it
+#   flink.sh classpath          the cluster's class path (Flink, logging, ONNX Runtime, Kafka clients), for tools
+#                               run beside it
 #
 # Settings (environment): FLINK_REST_PORT (8081), FLINK_RPC_PORT (6123), FLINK_HOST (127.0.0.1),
 # FLINK_TM_MEMORY (2048m), FLINK_JM_MEMORY (1024m), FLINK_TM_SLOTS (2), FLINK_PROMETHEUS_PORTS (9249-9259),
@@ -196,5 +198,5 @@ case "${1:-}" in
   kill-tm) kill_tm "${2:-}" ;;
   status) status ;;
   classpath) classpath ;;
-  *) sed -n '2,22p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 2 ;;
 esac

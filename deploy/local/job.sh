@@ -16,6 +16,10 @@
 #   job.sh list                    jobs on the cluster
 #
 # Job arguments are passed as a JSON list (programArgsList), so values with spaces ('2 s') stay whole.
+# Against a broker started with KAFKA_SASL=on (kafka.sh), add its client settings to the job arguments:
+# --kafka.properties-file "$(deploy/local/kafka.sh client-config)". A run that the job's main method refuses
+# (wrong or missing credentials, bad arguments) fails with the job's message; the stack trace is in the
+# JobManager's log.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -52,9 +56,24 @@ submit() {
       + (if $parallelism != "" then {parallelism: ($parallelism | tonumber)} else {} end)
       + (if $savepoint != "" then {savepointPath: $savepoint, allowNonRestoredState: $allow} else {} end)' \
     --args -- "$@")"
-  answer="$(flink_rest POST "/jars/$jar_id/run" "$body")"
+  local refused
+  refused="$(mktemp)"
+  answer="$(flink_rest POST "/jars/$jar_id/run" "$body" 2>"$refused")" || true
   # The uploaded jar is only needed for the submission.
   curl -sS -o /dev/null -X DELETE "$FLINK_REST/jars/$jar_id" || true
+  if [[ -z "$answer" ]]; then
+    # The answer's errors hold stack traces: the job's own message is the cause that main() threw.
+    local cause
+    cause="$(head -n 1 "$refused" | jq -r '.errors[]?' 2>/dev/null \
+      | sed -n 's/.*The main method caused an error: //p' | head -n 1)" || true
+    if [[ -n "$cause" ]]; then
+      rm -f "$refused"
+      die "the job did not start: $cause"
+    fi
+    cat "$refused" >&2; rm -f "$refused"
+    die "the job did not start"
+  fi
+  rm -f "$refused"
   job_id="$(jq -er '.jobid' <<<"$answer")" || die "no job id in the answer: $answer"
   log "submitted job $job_id${savepoint:+ from $savepoint}"
   echo "$job_id"
@@ -142,5 +161,5 @@ case "${1:-}" in
   wait) wait_state "${2:?usage: job.sh wait JOB_ID STATE [SECONDS]}" "${3:?}" "${4:-120}" ;;
   checkpoints) flink_rest GET "/jobs/${2:?usage: job.sh checkpoints JOB_ID}/checkpoints" | jq -r '.counts.completed' ;;
   list) flink_rest GET /jobs/overview | jq -r '.jobs[] | "\(.jid)  \(.state)  \(.name)"' ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 2 ;;
 esac

@@ -8,6 +8,11 @@
 #   3. stop with a savepoint mid-stream, resume with another --threshold.k: the keys' learned state is kept
 #      and the new k is in force
 #   4. restart the broker mid-stream: no input lost, the same alerts as run 1
+#   5. SASL: a second broker whose client listener takes SASL_PLAINTEXT only (kafka.sh with KAFKA_SASL=on,
+#      PLAIN and SCRAM-SHA-256), topics created as its admin user, input produced and output read with kcat
+#      (PLAIN), the job submitted with --kafka.properties-file (SCRAM-SHA-256; the password only behind a
+#      ${file:...} reference): every input is accounted for and the password is in no job configuration of
+#      the REST API and no log; a wrong password and missing credentials are refused with the job's messages
 #
 # Every run reads the same input topic with --kafka.bounded true: it stops at the offsets present at its
 # start and then finishes, so "every input is accounted for" is a finite check (an unbounded job keeps a
@@ -15,7 +20,7 @@
 # transactional ids. The processes are stopped on exit, whatever the outcome; logs stay in
 # $VIGIL_LOCAL_DIR. Runs on its own ports (E2E_PORT_BASE, default 29000) next to a cluster on the defaults.
 #
-# Usage: e2e-test.sh [all|1|2|3|4 ...] (default all; runs 2-4 compare with run 1, which always runs).
+# Usage: e2e-test.sh [all|1|2|3|4|5 ...] (default all; runs 2-4 compare with run 1, which runs with them).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -30,6 +35,11 @@ LOCAL="$ROOT/deploy/local"
 JAR="$ROOT/job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar"
 WORK="$VIGIL_LOCAL_DIR/e2e"
 BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+JOB_BOOTSTRAP="$BOOTSTRAP"
+# Run 5's SASL broker: its own ports and directory.
+SASL_PORT=$((BASE + 192))
+SASL_BOOTSTRAP="127.0.0.1:$SASL_PORT"
+SASL_EVENTS="${E2E_SASL_EVENTS:-4000}"
 # Enough input that a run is still busy after its first checkpoint (about 20 s of work on 2 cores).
 EVENTS="${E2E_EVENTS:-40000}"
 K_AFTER=6
@@ -43,14 +53,22 @@ cleanup() {
   trap - EXIT INT TERM
   if ((rc != 0)); then
     echo "--- the end-to-end test failed (exit $rc); last lines of the logs in $VIGIL_LOCAL_DIR:" >&2
-    for f in "$VIGIL_LOCAL_DIR"/flink/log/jobmanager.log "$VIGIL_LOCAL_DIR"/kafka/kafka.log; do
+    for f in "$VIGIL_LOCAL_DIR"/flink/log/jobmanager.log "$VIGIL_LOCAL_DIR"/kafka/kafka.log "$VIGIL_LOCAL_DIR"/sasl/kafka/kafka.log; do
       [[ -f "$f" ]] && { echo "--- $f" >&2; grep -E ' ERROR ' "$f" | tail -n 8 >&2 || true; }
     done
   fi
+  # A broker still starting in the background has no pid file yet: let it finish, then stop it.
+  for pid in ${kafka_start:-} ${sasl_start:-}; do wait "$pid" 2>/dev/null || true; done
   "$LOCAL/flink.sh" stop >/dev/null 2>&1 || true
   "$LOCAL/kafka.sh" stop >/dev/null 2>&1 || true
+  sasl_kafka stop >/dev/null 2>&1 || true
   echo "end-to-end test took $((SECONDS))s" >&2
   exit "$rc"
+}
+# kafka.sh for run 5's broker, in SASL mode.
+sasl_kafka() {
+  VIGIL_LOCAL_DIR="$VIGIL_LOCAL_DIR/sasl" KAFKA_PORT="$SASL_PORT" KAFKA_CONTROLLER_PORT=$((BASE + 193)) KAFKA_SASL=on \
+    "$LOCAL/kafka.sh" "$@"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -63,6 +81,9 @@ done
 
 RUNS=("${@:-all}")
 wants() { [[ " ${RUNS[*]} " == *" all "* || " ${RUNS[*]} " == *" $1 "* ]]; }
+# Runs 2-4 compare with run 1, so it runs with any of them; run 5 needs neither it nor its broker.
+REF=false
+for run in 1 2 3 4; do wants "$run" && REF=true; done
 
 # Committed records of a topic, as JSON lines.
 consume() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -X isolation.level=read_committed -f '%s\n' >"$WORK/$1.jsonl"; }
@@ -70,7 +91,7 @@ consume() { kcat -b "$BOOTSTRAP" -C -t "$1" -o beginning -e -q -X isolation.leve
 job_args() {
   local run="$1"; shift
   printf '%s\n' --streams sensors --stream.sensors.model "$ROOT/models/sensor" --stream.sensors.topics sensors \
-    --kafka.bootstrap-servers "$BOOTSTRAP" --kafka.bounded true --kafka.group-id "vigil-$run" \
+    --kafka.bootstrap-servers "$JOB_BOOTSTRAP" --kafka.bounded true --kafka.group-id "vigil-$run" \
     --alerts.topic "alerts-$run" --dead-letter.topic "dead-letters-$run" --scores.topic "scores-$run" \
     --alerts.transactional-id-prefix "vigil-$run" --checkpoint.interval '1 s' "$@"
 }
@@ -134,49 +155,55 @@ assert_mid_stream() {
   echo "ok: the $what came mid-stream: $committed of $expected valid inputs scored and committed" >&2
 }
 
-log "input: $EVENTS sensor readings of 16 machines with labelled anomalies and malformed records"
 # Processes of an earlier run that was killed before its cleanup (their pid files are in this directory).
 "$LOCAL/flink.sh" stop >/dev/null 2>&1 || true
 "$LOCAL/kafka.sh" stop >/dev/null 2>&1 || true
-rm -rf "$VIGIL_LOCAL_DIR/kafka" "$VIGIL_LOCAL_DIR/flink" "$WORK"
+sasl_kafka stop >/dev/null 2>&1 || true
+rm -rf "$VIGIL_LOCAL_DIR/kafka" "$VIGIL_LOCAL_DIR/flink" "$VIGIL_LOCAL_DIR/sasl" "$WORK"
 mkdir -p "$WORK/data"
-java -cp "$JAR" io.vigil.generator.Generator --stream sensors --keys 16 --events "$EVENTS" \
-  --anomaly-rate 0.003 --malformed-rate 0.01 --seed 11 --out "$WORK/data" >&2
-PRODUCED="$(python3 "$HERE/keyed.py" "$WORK/data/sensors.jsonl" "$WORK/data/sensors.tsv")"
-[[ "$PRODUCED" == "$EVENTS" ]] || fail "expected $EVENTS records in the generator's output, found $PRODUCED"
+if $REF; then
+  log "input: $EVENTS sensor readings of 16 machines with labelled anomalies and malformed records"
+  java -cp "$JAR" io.vigil.generator.Generator --stream sensors --keys 16 --events "$EVENTS" \
+    --anomaly-rate 0.003 --malformed-rate 0.01 --seed 11 --out "$WORK/data" >&2
+  PRODUCED="$(python3 "$HERE/keyed.py" "$WORK/data/sensors.jsonl" "$WORK/data/sensors.tsv")"
+  [[ "$PRODUCED" == "$EVENTS" ]] || fail "expected $EVENTS records in the generator's output, found $PRODUCED"
+fi
 
 log "starting Kafka and Flink (logs under $VIGIL_LOCAL_DIR)"
-"$LOCAL/kafka.sh" start &
-kafka_start=$!
+if $REF; then "$LOCAL/kafka.sh" start & kafka_start=$!; fi
+if wants 5; then sasl_kafka start & sasl_start=$!; fi
 "$LOCAL/flink.sh" start-jm
-wait "$kafka_start" || fail "Kafka did not start"
+if $REF; then wait "$kafka_start" || fail "Kafka did not start"; fi
 "$LOCAL/flink.sh" start-tm 1
-topics=(sensors:2)
-for run in ref kill savepoint broker; do topics+=("alerts-$run:1" "dead-letters-$run:1" "scores-$run:1"); done
-topics+=(scores-resumed:1)
-"$LOCAL/kafka.sh" create-topics "${topics[@]}"
-# Keyed by machine, as a producer should: a machine's readings share a partition and stay in order.
-# lz4: the generator's oversized records (just over 1 MiB) fit the broker's 1 MiB limit compressed.
-# Idempotent: a retried request (the first ones can meet a partition whose leader is not known yet)
-# must not reorder records, or events would arrive minutes of event time late.
-kcat -b "$BOOTSTRAP" -P -t sensors -K $'\t' -z lz4 -X message.max.bytes=4194304 -X enable.idempotence=true \
-  -l "$WORK/data/sensors.tsv"
-kcat -b "$BOOTSTRAP" -C -t sensors -o beginning -e -q -f '%k\t%s\n' >"$WORK/data/topic.tsv"
-"${CHECK[@]}" in-order "$WORK/data/sensors.tsv" "$WORK/data/topic.tsv"
 
-log "run 1 (reference): anomalies alerted, every input accounted for"
-job="$(submit ref)"
-# While it runs: the Grafana dashboard's queries name metrics this job and cluster really serve.
-await_committed "$job" ref
-for ((port = BASE + 249; port <= BASE + 259; port++)); do
-  curl -sf --max-time 3 "http://127.0.0.1:$port/metrics" >"$WORK/metrics-$port.txt" 2>/dev/null || rm -f "$WORK/metrics-$port.txt"
-done
-"${CHECK[@]}" dashboard "$ROOT/deploy/compose/grafana/dashboards/vigil.json" "$WORK"/metrics-*.txt
-await_state "$job" FINISHED 240
-for t in alerts-ref dead-letters-ref scores-ref; do consume "$t"; done
-"${CHECK[@]}" accounted "$WORK/scores-ref.jsonl" "$WORK/dead-letters-ref.jsonl" "$PRODUCED"
-"${CHECK[@]}" detected "$WORK/alerts-ref.jsonl" "$WORK/data/labels.jsonl" 0.7
-VALID="$("${CHECK[@]}" count "$WORK/scores-ref.jsonl")"
+if $REF; then
+  topics=(sensors:2)
+  for run in ref kill savepoint broker; do topics+=("alerts-$run:1" "dead-letters-$run:1" "scores-$run:1"); done
+  topics+=(scores-resumed:1)
+  "$LOCAL/kafka.sh" create-topics "${topics[@]}"
+  # Keyed by machine, as a producer should: a machine's readings share a partition and stay in order.
+  # lz4: the generator's oversized records (just over 1 MiB) fit the broker's 1 MiB limit compressed.
+  # Idempotent: a retried request (the first ones can meet a partition whose leader is not known yet)
+  # must not reorder records, or events would arrive minutes of event time late.
+  kcat -b "$BOOTSTRAP" -P -t sensors -K $'\t' -z lz4 -X message.max.bytes=4194304 -X enable.idempotence=true \
+    -l "$WORK/data/sensors.tsv"
+  kcat -b "$BOOTSTRAP" -C -t sensors -o beginning -e -q -f '%k\t%s\n' >"$WORK/data/topic.tsv"
+  "${CHECK[@]}" in-order "$WORK/data/sensors.tsv" "$WORK/data/topic.tsv"
+
+  log "run 1 (reference): anomalies alerted, every input accounted for"
+  job="$(submit ref)"
+  # While it runs: the Grafana dashboard's queries name metrics this job and cluster really serve.
+  await_committed "$job" ref
+  for ((port = BASE + 249; port <= BASE + 259; port++)); do
+    curl -sf --max-time 3 "http://127.0.0.1:$port/metrics" >"$WORK/metrics-$port.txt" 2>/dev/null || rm -f "$WORK/metrics-$port.txt"
+  done
+  "${CHECK[@]}" dashboard "$ROOT/deploy/compose/grafana/dashboards/vigil.json" "$WORK"/metrics-*.txt
+  await_state "$job" FINISHED 240
+  for t in alerts-ref dead-letters-ref scores-ref; do consume "$t"; done
+  "${CHECK[@]}" accounted "$WORK/scores-ref.jsonl" "$WORK/dead-letters-ref.jsonl" "$PRODUCED"
+  "${CHECK[@]}" detected "$WORK/alerts-ref.jsonl" "$WORK/data/labels.jsonl" 0.7
+  VALID="$("${CHECK[@]}" count "$WORK/scores-ref.jsonl")"
+fi
 
 if wants 2; then
   log "run 2: kill -9 the TaskManager mid-stream, start a new one"
@@ -225,6 +252,82 @@ if wants 4; then
   for t in alerts-broker dead-letters-broker scores-broker; do consume "$t"; done
   "${CHECK[@]}" accounted "$WORK/scores-broker.jsonl" "$WORK/dead-letters-broker.jsonl" "$PRODUCED"
   "${CHECK[@]}" same-alerts "$WORK/alerts-ref.jsonl" "$WORK/alerts-broker.jsonl"
+fi
+
+if wants 5; then
+  log "run 5: SASL broker (PLAIN and SCRAM-SHA-256): the job with credentials, and refused without them"
+  wait "$sasl_start" || fail "the SASL broker did not start"
+  sasl_start=""
+  client="$(sasl_kafka client-config)"
+  kcat_conf="$(sasl_kafka client-config kcat)"
+  sasl_dir="$(dirname "$client")"
+  password="$(<"$sasl_dir/client.password")"
+  admin_password="$(<"$sasl_dir/admin.password")"
+  # What the job is given holds a reference, never the secret; the secrets are private files.
+  grep -qF '${file:' "$client" && ! grep -qF "$password" "$client" \
+    || fail "$client does not refer to its secret, or holds it"
+  for f in client-secrets.properties admin-secrets.properties client.password admin.password kcat.conf ../server.properties; do
+    [[ "$(stat -c %a "$sasl_dir/$f")" == 600 ]] || fail "$sasl_dir/$f can be read by others ($(stat -c %a "$sasl_dir/$f"))"
+  done
+  echo "ok: $client refers to its secret; the passwords are in files only their owner can read" >&2
+  # As the admin user (PLAIN, through kafka.sh's own client settings).
+  sasl_kafka create-topics sensors:2 alerts-sasl:1 dead-letters-sasl:1 scores-sasl:1
+  mkdir -p "$WORK/sasl"
+  java -cp "$JAR" io.vigil.generator.Generator --stream sensors --keys 8 --events "$SASL_EVENTS" \
+    --anomaly-rate 0.003 --malformed-rate 0.01 --seed 12 --out "$WORK/sasl" >&2
+  sasl_produced="$(python3 "$HERE/keyed.py" "$WORK/sasl/sensors.jsonl" "$WORK/sasl/sensors.tsv")"
+  # kcat logs in with PLAIN (kafka.sh's kcat.conf): the librdkafka of Debian's kcat cannot do SCRAM with Kafka 4.
+  sasl_kcat() { kcat -F "$kcat_conf" -b "$SASL_BOOTSTRAP" "$@" 2> >(grep -v '^% Reading configuration' >&2); }
+  sasl_kcat -P -t sensors -K $'\t' -z lz4 -X message.max.bytes=4194304 -X enable.idempotence=true -l "$WORK/sasl/sensors.tsv"
+  JOB_BOOTSTRAP="$SASL_BOOTSTRAP"
+  jobs_before="$("$LOCAL/job.sh" list | wc -l)"
+
+  # A wrong SCRAM password, first: on a cluster that loads Kafka's clients from the job jar, this
+  # submission's closed class loader would stay registered for SCRAM and break the next one.
+  (umask 077 && printf 'sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="%s" password="not-%s";\n' \
+    vigil "$password" >"$WORK/sasl/wrong-secrets.properties")
+  sed "s|\${file:[^}]*}|\${file:$WORK/sasl/wrong-secrets.properties:sasl.jaas.config}|" "$client" >"$WORK/sasl/wrong.properties"
+  if out="$(submit sasl --kafka.properties-file "$WORK/sasl/wrong.properties" 2>&1)"; then
+    fail "a wrong password was accepted: job $out"
+  fi
+  expected="cannot authenticate to Kafka at $SASL_BOOTSTRAP as user 'vigil' (SASL SCRAM-SHA-256, security.protocol=SASL_PLAINTEXT): Authentication failed"
+  [[ "$out" == *"$expected"* ]] || fail "a wrong password was refused without the job's message: $out"
+  echo "ok: a wrong password is refused: ${out#ERROR: }" >&2
+
+  job="$(submit sasl --kafka.properties-file "$client")"
+  await_state "$job" FINISHED 240
+  for t in alerts-sasl dead-letters-sasl scores-sasl; do
+    sasl_kcat -C -t "$t" -o beginning -e -q -X isolation.level=read_committed -f '%s\n' >"$WORK/$t.jsonl"
+  done
+  "${CHECK[@]}" accounted "$WORK/scores-sasl.jsonl" "$WORK/dead-letters-sasl.jsonl" "$sasl_produced"
+  "${CHECK[@]}" detected "$WORK/alerts-sasl.jsonl" "$WORK/sasl/labels.jsonl" 0.5
+  grep -qF "Kafka at $SASL_BOOTSTRAP accepts user 'vigil' (SASL SCRAM-SHA-256" "$VIGIL_LOCAL_DIR/flink/log/jobmanager.log" \
+    || fail "the JobManager log does not show the start-up check as user 'vigil' with SCRAM-SHA-256"
+  # The Web UI's view of the job and the cluster, and every log: no secret.
+  for path in "/jobs/$job/config" "/jobs/$job/jobmanager/config" /jobmanager/config; do
+    curl -sf "http://127.0.0.1:$FLINK_REST_PORT$path" >"$WORK/rest-config.json" || fail "GET $path failed"
+    if grep -qF -e "$password" -e "$admin_password" -e LoginModule "$WORK/rest-config.json"; then
+      fail "GET $path shows Kafka credentials"
+    fi
+  done
+  grep -q '"name":"vigil sensors"' <(curl -sf "http://127.0.0.1:$FLINK_REST_PORT/jobs/$job/config") \
+    || fail "GET /jobs/$job/config is not the job's configuration"
+  leaks="$(grep -rlF -e "$password" -e "$admin_password" "$VIGIL_LOCAL_DIR/flink/log" "$VIGIL_LOCAL_DIR/sasl/kafka/kafka.log" \
+    "$VIGIL_LOCAL_DIR/sasl/kafka/kafka.out" || true)"
+  [[ -z "$leaks" ]] || fail "a password is in the logs: $leaks"
+  echo "ok: the password is in no job configuration of the REST API and in none of the cluster's and the broker's logs" >&2
+
+  if out="$(submit sasl --kafka.check-timeout '5 s' 2>&1)"; then
+    fail "a submission without credentials was accepted: job $out"
+  fi
+  expected="no answer from Kafka at $SASL_BOOTSTRAP within 5 s as a client without SASL credentials (security.protocol=PLAINTEXT)"
+  [[ "$out" == *"$expected"* ]] || fail "a submission without credentials was refused without the job's message: $out"
+  echo "ok: missing credentials are refused: ${out#ERROR: }" >&2
+  for expected in "cannot authenticate to Kafka at $SASL_BOOTSTRAP as user 'vigil'" "no answer from Kafka at $SASL_BOOTSTRAP within 5 s"; do
+    grep -qF "$expected" "$VIGIL_LOCAL_DIR/flink/log/jobmanager.log" || fail "the JobManager log does not say: $expected"
+  done
+  (( $("$LOCAL/job.sh" list | wc -l) == jobs_before + 1 )) || fail "a refused submission created a job"
+  sasl_kafka stop
 fi
 
 log "PASSED"

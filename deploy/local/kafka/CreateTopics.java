@@ -1,7 +1,11 @@
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
+import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -10,12 +14,19 @@ import org.apache.kafka.common.errors.TopicExistsException;
 
 /**
  * Creates topics, single replica, in one request: {@code java -cp KAFKA_CLASSPATH CreateTopics.java
- * BOOTSTRAP DEFAULT_PARTITIONS NAME[:PARTITIONS]...}. Run as a single source file by deploy/local/kafka.sh,
- * so a dozen topics cost one JVM start rather than one each (kafka-topics creates one per run).
- * Topics that exist are kept as they are.
+ * [--command-config FILE] BOOTSTRAP DEFAULT_PARTITIONS NAME[:PARTITIONS]...}. Run as a single source file by
+ * deploy/local/kafka.sh, so a dozen topics cost one JVM start rather than one each (kafka-topics creates one
+ * per run). Topics that exist are kept as they are. {@code --command-config} names a file of admin client
+ * settings (security.protocol, sasl.*; config provider references are resolved by the client), as for
+ * Kafka's own tools.
  */
 public class CreateTopics {
     public static void main(String[] args) throws Exception {
+        Properties config = new Properties();
+        if (args.length >= 2 && args[0].equals("--command-config")) {
+            config.putAll(load(Path.of(args[1])));
+            args = Arrays.copyOfRange(args, 2, args.length);
+        }
         String bootstrap = args[0];
         int defaultPartitions = Integer.parseInt(args[1]);
         List<NewTopic> topics = new ArrayList<>();
@@ -24,7 +35,8 @@ public class CreateTopics {
             int partitions = spec.length == 2 ? Integer.parseInt(spec[1]) : defaultPartitions;
             topics.add(new NewTopic(spec[0], partitions, (short) 1));
         }
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(config)) {
             var result = admin.createTopics(topics);
             int failed = 0;
             for (NewTopic topic : topics) {
@@ -44,5 +56,13 @@ public class CreateTopics {
                 System.exit(1);
             }
         }
+    }
+
+    static Properties load(Path file) throws IOException {
+        Properties properties = new Properties();
+        try (InputStream in = Files.newInputStream(file)) {
+            properties.load(in);
+        }
+        return properties;
     }
 }

@@ -1,6 +1,8 @@
 package io.vigil.generator;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -9,8 +11,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * The generator's command line: each option declared once with its value, default and description
@@ -20,9 +24,10 @@ import java.util.regex.Pattern;
  *
  * @param out directory for the files (file mode) or for labels.jsonl (Kafka mode); null if not given
  * @param bootstrapServers Kafka mode when not null
+ * @param propertiesFile Kafka producer settings (security.protocol, sasl.*, ...); null if not given
  */
-public record GeneratorOptions(
-        GeneratorConfig config, Path out, String bootstrapServers, String sensorTopic, String transactionTopic, boolean helpRequested) {
+public record GeneratorOptions(GeneratorConfig config, Path out, String bootstrapServers, Path propertiesFile,
+        String sensorTopic, String transactionTopic, boolean helpRequested) {
 
     /** One command-line option. {@code value} is null for a flag. */
     record Option(String name, String value, String defaultValue, String description) {}
@@ -49,6 +54,9 @@ public record GeneratorOptions(
             new Option("out", "DIR", null,
                     "write DIR/sensors.jsonl, DIR/transactions.jsonl and DIR/labels.jsonl (with Kafka: only the labels)"),
             new Option("bootstrap-servers", "HOST:PORT", null, "send the records to Kafka"),
+            new Option("properties-file", "FILE", null,
+                    "Kafka producer settings, such as security.protocol and sasl.* for a SASL broker (config "
+                            + "provider references such as ${file:...} are resolved by the producer)"),
             new Option("sensor-topic", "NAME", "sensors", "Kafka topic of the sensor stream"),
             new Option("transaction-topic", "NAME", "transactions", "Kafka topic of the transaction stream"),
             new Option("realtime", null, null, "event time is the wall clock; records are sent as it passes them"),
@@ -87,7 +95,7 @@ public record GeneratorOptions(
             }
         }
         if (values.containsKey("help")) {
-            return new GeneratorOptions(GeneratorConfig.defaults(), null, null, "sensors", "transactions", true);
+            return new GeneratorOptions(GeneratorConfig.defaults(), null, null, null, "sensors", "transactions", true);
         }
         return fromValues(values);
     }
@@ -133,6 +141,10 @@ public record GeneratorOptions(
         if (out == null && bootstrapServers == null) {
             throw new IllegalArgumentException("nowhere to write: give --out DIR for files or --bootstrap-servers HOST:PORT for Kafka");
         }
+        Path propertiesFile = values.containsKey("properties-file") ? Path.of(values.get("properties-file")) : null;
+        if (propertiesFile != null && bootstrapServers == null) {
+            throw new IllegalArgumentException("--properties-file holds Kafka producer settings: give --bootstrap-servers too");
+        }
         GeneratorConfig config = new GeneratorConfig(streams, sensorKeys, transactionKeys, events, duration, start,
                 intervalMs,
                 doubleValue(values, "anomaly-rate", 0, 0.05),
@@ -141,7 +153,7 @@ public record GeneratorOptions(
                 longValue(values, "max-out-of-order-ms", 0),
                 longValue(values, "seed", Long.MIN_VALUE),
                 realtime);
-        return new GeneratorOptions(config, out, bootstrapServers, text(values, "sensor-topic"),
+        return new GeneratorOptions(config, out, bootstrapServers, propertiesFile, text(values, "sensor-topic"),
                 text(values, "transaction-topic"), false);
     }
 
@@ -151,7 +163,23 @@ public record GeneratorOptions(
             return new JsonLinesSink(out);
         }
         Path labels = (out == null ? Path.of(".") : out).resolve(JsonLinesSink.LABELS_FILE);
-        return new KafkaEventSink(bootstrapServers, sensorTopic, transactionTopic, labels);
+        return new KafkaEventSink(producerConfig(), sensorTopic, transactionTopic, labels);
+    }
+
+    /** The producer's settings: the generator's own, then those of --properties-file, then --bootstrap-servers. */
+    Properties producerConfig() throws IOException {
+        Properties config = KafkaEventSink.producerConfig(bootstrapServers);
+        if (propertiesFile != null) {
+            Properties file = new Properties();
+            try (InputStream in = Files.newInputStream(propertiesFile)) {
+                file.load(in);
+            } catch (IOException e) {
+                throw new IOException("--properties-file " + propertiesFile + ": cannot read: " + e.getMessage(), e);
+            }
+            config.putAll(file);
+            config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        }
+        return config;
     }
 
     /** One line saying what will be generated where. */

@@ -23,6 +23,7 @@ class GeneratorOptionsTest {
         assertEquals(GeneratorConfig.defaults(), config);
         assertEquals(Path.of("data"), options.out());
         assertNull(options.bootstrapServers());
+        assertNull(options.propertiesFile());
         assertEquals("sensors", options.sensorTopic());
         assertEquals("transactions", options.transactionTopic());
     }
@@ -65,9 +66,38 @@ class GeneratorOptionsTest {
         assertError("--seed needs a value", "--out", "d", "--seed");
         assertError("--keys is given more than once", "--out", "d", "--keys", "1", "--keys", "2");
         assertError("nowhere to write", "--keys", "3");
+        assertError("--properties-file holds Kafka producer settings: give --bootstrap-servers too",
+                "--out", "d", "--properties-file", "client.properties");
         assertError("--rate paces a --realtime run", "--out", "d", "--rate", "10");
         assertError("--rate and --keys both given", "--realtime", "--out", "d", "--rate", "10", "--keys", "5");
         assertError("unexpected argument 'extra'", "--out", "d", "extra");
+    }
+
+    @Test
+    void thePropertiesFileAddsProducerSettingsButNotItsOwnBrokers(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("client.properties");
+        Files.writeString(file, """
+                security.protocol=SASL_PLAINTEXT
+                sasl.mechanism=SCRAM-SHA-256
+                sasl.jaas.config=${file:/secrets/kafka.properties:sasl.jaas.config}
+                bootstrap.servers=elsewhere:9092
+                linger.ms=50
+                """);
+        GeneratorOptions options = GeneratorOptions.parse(new String[] {
+            "--bootstrap-servers", "localhost:9092", "--properties-file", file.toString()});
+        assertEquals(file, options.propertiesFile());
+        java.util.Properties config = options.producerConfig();
+        assertEquals("SASL_PLAINTEXT", config.getProperty("security.protocol"));
+        assertEquals("SCRAM-SHA-256", config.getProperty("sasl.mechanism"));
+        assertEquals("${file:/secrets/kafka.properties:sasl.jaas.config}", config.getProperty("sasl.jaas.config"));
+        assertEquals("50", config.getProperty("linger.ms"));
+        assertEquals("localhost:9092", config.getProperty("bootstrap.servers"));
+        assertEquals("all", config.getProperty("acks"), "the generator's own settings stay");
+
+        GeneratorOptions missing = GeneratorOptions.parse(new String[] {
+            "--bootstrap-servers", "localhost:9092", "--properties-file", dir.resolve("none").toString()});
+        java.io.IOException e = assertThrows(java.io.IOException.class, missing::producerConfig);
+        assertTrue(e.getMessage().startsWith("--properties-file " + dir.resolve("none") + ": cannot read"), e.getMessage());
     }
 
     @Test
