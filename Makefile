@@ -50,11 +50,14 @@ $(VENV)/.installed: models/requirements.txt
 build:
 	$(MVN) -DskipTests package
 
-# ONNX Runtime for a cluster's lib/ (docker-compose.yml mounts it); the GPU build also runs on CPU.
+# ONNX Runtime and the job's Kafka clients for a cluster's lib/ (docker-compose.yml mounts them; both load
+# parent-first, deploy/flink/config.yaml says why); the GPU build of ONNX Runtime also runs on CPU.
 deploy-lib:
 	$(MVN) dependency:copy -Dartifact=com.microsoft.onnxruntime:onnxruntime_gpu:1.29.0 \
 	  -DoutputDirectory=$(CURDIR)/deploy/lib -Dmdep.stripVersion=true
 	mv deploy/lib/onnxruntime_gpu.jar deploy/lib/onnxruntime.jar
+	$(MVN) dependency:copy -Dartifact=org.apache.kafka:kafka-clients:4.2.0 \
+	  -DoutputDirectory=$(CURDIR)/deploy/lib -Dmdep.stripVersion=true
 
 test: test-python test-java test-evaluate
 
