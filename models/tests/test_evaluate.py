@@ -65,3 +65,9 @@ def test_nab_windows_become_point_indices_of_the_file(tmp_path):
     assert evaluate.nab_windows(windows, Path("/data/NAB/realKnownCause/x.csv"), timestamps) == [(2, 4)]
     with pytest.raises(ValueError, match="no windows for"):
         evaluate.nab_windows(windows, Path("/data/other.csv"), timestamps)
+
+
+def test_job_parameters_are_what_follows_the_double_dash():
+    assert evaluate.split_job_parameters(["--data", "x.csv", "--", "--threshold.k", "4"]) == \
+        (["--data", "x.csv"], ["--threshold.k", "4"])
+    assert evaluate.split_job_parameters(["--data", "x.csv"]) == (["--data", "x.csv"], [])

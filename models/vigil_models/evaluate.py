@@ -224,10 +224,16 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     return result
 
 
+def split_job_parameters(argv: list[str]) -> tuple[list[str], list[str]]:
+    """The command line's own arguments, and the job parameters after a ``--``."""
+    if "--" not in argv:
+        return argv, []
+    cut = argv.index("--")
+    return argv[:cut], argv[cut + 1:]
+
+
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    job_parameters = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    argv, job_parameters = split_job_parameters(list(sys.argv[1:] if argv is None else argv))
     parser = argparse.ArgumentParser(prog="python -m vigil_models.evaluate", description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True, type=Path, help="labelled CSV (timestamp, [key], features, label)")
     parser.add_argument("--model", required=True, type=Path, help="model directory (model.onnx, model.json)")

@@ -42,9 +42,7 @@ def series_detections(eval_dir: Path, data: Path, windows_file: Path, peer: bool
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    job_parameters = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    argv, job_parameters = evaluate.split_job_parameters(list(sys.argv[1:] if argv is None else argv))
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m vigil_models.nab_corpus", description=__doc__.split("\n\n")[0])

@@ -233,9 +233,7 @@ def report(out: Path, results: dict[str, dict], summary: dict, window: int, job_
 
 
 def main(argv: list[str] | None = None) -> None:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    job_parameters = argv[argv.index("--") + 1:] if "--" in argv else []
-    argv = argv[:argv.index("--")] if "--" in argv else argv
+    argv, job_parameters = evaluate.split_job_parameters(list(sys.argv[1:] if argv is None else argv))
     parser = argparse.ArgumentParser(prog="python -m vigil_models.skab_protocol", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="folder for metrics.json and report.md")
     parser.add_argument("--java", required=True, help="command that runs a Java main class with the job on its class path")
