@@ -35,6 +35,7 @@ help:
 	@echo "make eval-nab  the NAB corpus score over its 58 series (pot thresholds), with Random Cut Forest beside it (~30 min)"
 	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~25 min each)"
 	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~35 min)"
+	@echo "make eval-all  all of the above, every report under docs/results/ (~3 h)"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
 	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md);"
 	@echo "              cluster-up KAFKA_SASL=on: a broker that takes SASL only, which submit and generate log in to"
@@ -146,6 +147,10 @@ eval: venv target/demo.classpath
 	  TRAIN_ARGS="--name skab-conv --stream skab"
 	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/skab/test.csv MODEL=$(EVAL_WORK)/skab/model \
 	  OUT=docs/results/skab PEER=rcf ARGS="$(SKAB_ARGS)"
+
+# Every report under docs/results/, in order (the methods reuse the models before them): ~3 h on 2 cores.
+.PHONY: eval-all
+eval-all: eval eval-skab eval-nab eval-methods eval-nab-methods
 
 # ---------------------------------------------------------------------------------------------------
 # A real Kafka broker and Flink session cluster on this machine, without Docker (deploy/local/,
