@@ -254,14 +254,19 @@ eval-nab: venv target/demo.classpath
 	  --out $(CURDIR)/docs/results/nab --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" -- $(NAB_ARGS) $(NAB_THRESHOLD)
 
 # The other threshold methods over the NAB corpus, on the models of `make eval-nab` (docs/results/methods/nab-*).
-NAB_METHODS ?= sigma quantile static
+# dspot: pot with a drift window of one day of NAB's 5-minute points.
+NAB_METHODS ?= sigma quantile static dspot
 .PHONY: eval-nab-methods
 eval-nab-methods: venv target/demo.classpath
 	for method in $(NAB_METHODS); do \
-	  extra=$$( [ $$method = static ] && echo "--threshold.static-quantile 0.999" ); \
+	  case $$method in \
+	    static) threshold="--threshold.method static --threshold.static-quantile 0.999" ;; \
+	    dspot) threshold="--threshold.method pot --threshold.pot-drift-window 288" ;; \
+	    *) threshold="--threshold.method $$method" ;; \
+	  esac; \
 	  (cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) --reuse-models --no-peer \
 	    --out $(CURDIR)/docs/results/methods/nab-$$method --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" \
-	    -- $(NAB_ARGS) --threshold.method $$method $$extra) || exit 1; \
+	    -- $(NAB_ARGS) $$threshold) || exit 1; \
 	done
 
 # SKAB as its own notebooks run it (docs/results/skab-protocol; ~35 min on 2 cores): per experiment a conv model
