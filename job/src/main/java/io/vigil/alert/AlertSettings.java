@@ -15,17 +15,20 @@ import java.time.Duration;
  * @param maxPerInterval at most this many alerts (start and update) of a key per {@code interval}
  *     of event time; 0: no cap ({@code alert.max-per-key-per-interval})
  * @param interval the cap's interval, aligned to the epoch ({@code alert.cap-interval})
+ * @param updates whether an incident writes updates after its start; false: one alert per
+ *     incident, then its end record, for consumers that page once per incident ({@code alert.updates})
  */
-public record AlertSettings(Duration mergeGap, Duration cooldown, int maxPerInterval, Duration interval)
+public record AlertSettings(Duration mergeGap, Duration cooldown, int maxPerInterval, Duration interval, boolean updates)
         implements Serializable {
 
     public static final Duration DEFAULT_MERGE_GAP = Duration.ofMinutes(1);
     public static final Duration DEFAULT_COOLDOWN = Duration.ZERO;
     public static final int DEFAULT_MAX_PER_INTERVAL = 0;
     public static final Duration DEFAULT_INTERVAL = Duration.ofHours(1);
+    public static final boolean DEFAULT_UPDATES = true;
 
     public static AlertSettings defaults() {
-        return new AlertSettings(DEFAULT_MERGE_GAP, DEFAULT_COOLDOWN, DEFAULT_MAX_PER_INTERVAL, DEFAULT_INTERVAL);
+        return new AlertSettings(DEFAULT_MERGE_GAP, DEFAULT_COOLDOWN, DEFAULT_MAX_PER_INTERVAL, DEFAULT_INTERVAL, DEFAULT_UPDATES);
     }
 
     /** Throws IllegalArgumentException naming the first parameter out of range. */

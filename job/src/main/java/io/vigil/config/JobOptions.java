@@ -175,6 +175,10 @@ public final class JobOptions {
             .defaultValue(AlertSettings.DEFAULT_COOLDOWN)
             .withDescription("Within an incident, write an update at most once per this much event time unless it is more "
                     + "severe than all before; 0 writes every anomalous window.");
+    public static final ConfigOption<Boolean> ALERT_UPDATES = key("alert.updates").booleanType()
+            .defaultValue(AlertSettings.DEFAULT_UPDATES)
+            .withDescription("Whether an incident writes updates after its start (as the cooldown lets them through); false: "
+                    + "one alert per incident and its end record, for consumers that page once per incident.");
     public static final ConfigOption<Integer> ALERT_MAX_PER_INTERVAL = key("alert.max-per-key-per-interval").intType()
             .defaultValue(AlertSettings.DEFAULT_MAX_PER_INTERVAL)
             .withDescription("At most this many alerts (start and update) per key per alert.cap-interval; 0: no cap.");
@@ -202,7 +206,7 @@ public final class JobOptions {
             THRESHOLD_METHOD, THRESHOLD_K, THRESHOLD_ALPHA, THRESHOLD_WARMUP, THRESHOLD_LEARN_FROM_ANOMALIES,
             THRESHOLD_STATIC_VALUE, THRESHOLD_STATIC_QUANTILE, THRESHOLD_QUANTILE, THRESHOLD_QUANTILE_HORIZON,
             THRESHOLD_RISK, THRESHOLD_POT_LEVEL, THRESHOLD_POT_INIT_SCORES, THRESHOLD_POT_MAX_PEAKS, THRESHOLD_POT_DRIFT_WINDOW,
-            THRESHOLD_RULES, TOP_FEATURES, ALERT_MERGE_GAP, ALERT_COOLDOWN, ALERT_MAX_PER_INTERVAL, ALERT_CAP_INTERVAL,
+            THRESHOLD_RULES, TOP_FEATURES, ALERT_MERGE_GAP, ALERT_COOLDOWN, ALERT_UPDATES, ALERT_MAX_PER_INTERVAL, ALERT_CAP_INTERVAL,
             CHECKPOINT_INTERVAL, FLINK_OPTION);
 
     /** The parameters a line of {@link #THRESHOLD_RULES} may set. */

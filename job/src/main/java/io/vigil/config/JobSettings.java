@@ -147,7 +147,7 @@ public record JobSettings(
                 thresholdSettings(conf),
                 thresholdRules(conf),
                 new AlertSettings(get(conf, ALERT_MERGE_GAP), get(conf, ALERT_COOLDOWN), get(conf, ALERT_MAX_PER_INTERVAL),
-                        get(conf, ALERT_CAP_INTERVAL)),
+                        get(conf, ALERT_CAP_INTERVAL), get(conf, ALERT_UPDATES)),
                 get(conf, CHECKPOINT_INTERVAL),
                 flinkConfiguration(raw));
         settings.validate();

@@ -395,11 +395,15 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     }
 
     /**
-     * The cooldown holds back an update within {@code alert.cooldown} of the incident's last
-     * written alert unless it is more severe than all written so far (an escalation is news); the
-     * cap holds back anything over {@code alert.max-per-key-per-interval} in the key's interval.
+     * Without {@code alert.updates} nothing after an incident's first written alert; the cooldown
+     * holds back an update within {@code alert.cooldown} of the incident's last written alert unless
+     * it is more severe than all written so far (an escalation is news); the cap holds back
+     * anything over {@code alert.max-per-key-per-interval} in the key's interval.
      */
     private boolean mayWrite(IncidentState incident, long time, int severity) {
+        if (incident.written > 0 && !alertSettings.updates()) {
+            return false;
+        }
         if (incident.written > 0 && time - incident.lastWritten < alertSettings.cooldown().toMillis()
                 && severity <= incident.maxSeverityWritten) {
             return false;

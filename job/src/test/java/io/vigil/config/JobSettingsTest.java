@@ -124,13 +124,13 @@ class JobSettingsTest {
         JobSettings pot = parse(minimal("--threshold.method", "pot", "--threshold.risk", "1e-3",
                 "--threshold.pot-drift-window", "20", "--threshold.learn-from-anomalies", "true",
                 "--alert.merge-gap", "5 min", "--alert.cooldown", "30 s", "--alert.max-per-key-per-interval", "10",
-                "--alert.cap-interval", "1 h"));
+                "--alert.cap-interval", "1 h", "--alert.updates", "false"));
         assertThat(pot.threshold().method()).isEqualTo(io.vigil.threshold.ThresholdMethod.POT);
         assertThat(pot.threshold().risk()).isEqualTo(1e-3);
         assertThat(pot.threshold().potDriftWindow()).isEqualTo(20);
         assertThat(pot.threshold().learnFromAnomalies()).isTrue();
         assertThat(pot.alert()).isEqualTo(new io.vigil.alert.AlertSettings(
-                Duration.ofMinutes(5), Duration.ofSeconds(30), 10, Duration.ofHours(1)));
+                Duration.ofMinutes(5), Duration.ofSeconds(30), 10, Duration.ofHours(1), false));
     }
 
     @Test

@@ -126,7 +126,7 @@ class MethodsAndIncidentsTest {
 
     @Test
     void anomaliesCloserThanTheMergeGapAreOneIncidentThatEndsWhenEventTimePassesTheGap() throws Exception {
-        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ofSeconds(10), Duration.ZERO, 0, Duration.ofHours(1)));
+        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ofSeconds(10), Duration.ZERO, 0, Duration.ofHours(1), true));
         process(harness, "pump", 1_000, 50.0);
         process(harness, "pump", 2_000, 0.3);
         process(harness, "pump", 5_000, 80.0);
@@ -166,7 +166,7 @@ class MethodsAndIncidentsTest {
 
     @Test
     void cooldownHoldsBackUpdatesUnlessMoreSevere() throws Exception {
-        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ofMinutes(5), Duration.ofSeconds(10), 0, Duration.ofHours(1)));
+        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ofMinutes(5), Duration.ofSeconds(10), 0, Duration.ofHours(1), true));
         process(harness, "pump", 0, 2.0);      // severity 60 (p = 1e-6)
         process(harness, "pump", 1_000, 2.0);   // within the cooldown, not more severe: held back
         process(harness, "pump", 2_000, 50.0);  // within the cooldown but more severe: written
@@ -179,8 +179,25 @@ class MethodsAndIncidentsTest {
     }
 
     @Test
+    void withoutUpdatesAnIncidentWritesOnlyItsStartAndItsEnd() throws Exception {
+        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ofSeconds(10), Duration.ZERO, 0, Duration.ofHours(1), false));
+        process(harness, "pump", 1_000, 2.0);
+        process(harness, "pump", 2_000, 50.0);  // more severe: an update with updates on, held back here
+        process(harness, "pump", 3_000, 2.0);
+        harness.processWatermark(13_000);
+        process(harness, "pump", 30_000, 2.0);  // a new incident starts again
+
+        List<Alert> alerts = harness.extractOutputValues();
+        assertEquals(List.of(IncidentPhase.START, IncidentPhase.END, IncidentPhase.START),
+                alerts.stream().map(Alert::phase).toList());
+        assertEquals(List.of(1_000L, 3_000L, 30_000L), alerts.stream().map(Alert::eventTime).toList());
+        assertEquals(3, alerts.get(1).incidentAnomalies(), "held-back windows still count in the incident");
+        assertEquals(50.0, alerts.get(1).score(), "the end carries the incident's worst window");
+    }
+
+    @Test
     void capLimitsAlertsPerKeyPerInterval() throws Exception {
-        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ZERO, Duration.ZERO, 2, Duration.ofMinutes(1)));
+        var harness = harness(ThresholdSettings.defaults(), new AlertSettings(Duration.ZERO, Duration.ZERO, 2, Duration.ofMinutes(1), true));
         for (int i = 0; i < 5; i++) {
             process(harness, "pump", i * 1_000, 50.0);
             process(harness, "other", i * 1_000, 50.0);
