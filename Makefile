@@ -244,8 +244,8 @@ test: test-compose test-e2e
 
 # NAB's 58 series, each with its own model, and the corpus score (docs/results/nab; ~30 min on 2 cores).
 # NAB rewards one early detection per anomaly window and charges every other one: incidents are merged
-# over an hour and write one alert each (no updates), as for a pager. The threshold is pot, the best of the four methods on NAB
-# (make eval-nab-methods; docs/evaluation.md).
+# over an hour and write one alert each (no updates), as for a pager. The threshold is pot, the best of
+# the four methods on NAB (make eval-nab-methods; docs/evaluation.md).
 NAB_ARGS ?= --alert.merge-gap "1 h" --alert.updates false
 NAB_THRESHOLD ?= --threshold.method pot
 .PHONY: eval-nab
