@@ -64,4 +64,22 @@ def test_nab_labels_the_windows_and_trains_on_the_probationary_period(tmp_path):
     datasets.nab(tmp_path, tmp_path / "out")
     series = read_csv(tmp_path / "out" / "realKnownCause" / "x.csv")
     assert np.flatnonzero(series.labels).tolist() == [10, 11, 12, 13, 14]
-    assert len(read_csv(tmp_path / "out" / "realKnownCause" / "x.train.csv")) == 6  # 15 % of 40
+    train = read_csv(tmp_path / "out" / "realKnownCause" / "x.train.csv")
+    assert len(train) == 6  # 15 % of 40
+    assert train.labels is None  # the model never sees a label
+
+
+def test_nab_probationary_period_is_at_most_750_rows_as_nab_scores_it(tmp_path):
+    root = tmp_path / "nab"
+    (root / "data" / "realTweets").mkdir(parents=True)
+    (root / "labels").mkdir()
+    rows = [f"2015-01-{1 + i // 1440:02d} {i // 60 % 24:02d}:{i % 60:02d}:00,{i % 7}\n" for i in range(6000)]
+    (root / "data" / "realTweets" / "y.csv").write_text("timestamp,value\n" + "".join(rows))
+    # A window inside the first 15 % (900 rows) but after NAB's probation (750): scored, so never trained on.
+    (root / "labels" / "combined_windows.json").write_text(json.dumps(
+        {"realTweets/y.csv": [["2015-01-01 13:20:00.000000", "2015-01-01 13:40:00.000000"]]}))
+    datasets.nab(tmp_path, tmp_path / "out")
+    train = read_csv(tmp_path / "out" / "realTweets" / "y.train.csv")
+    assert len(train) == 750
+    assert train.labels is None
+    assert train.events == read_csv(tmp_path / "out" / "realTweets" / "y.csv").events[:750]

@@ -24,8 +24,11 @@ stream would deliver them; SKAB's times carry no zone and are read as UTC.
 nab: the Numenta Anomaly Benchmark (github.com/numenta/NAB), 58 univariate series with labelled
 anomaly windows (labels/combined_windows.json). For each series, OUT/<folder>/<name>.csv is the whole
 series labelled 1 inside its windows (the evaluated file, named as NAB names it so that
-``--nab-windows`` finds its windows) and OUT/<folder>/<name>.train.csv its first 15 %, NAB's
-probationary period, in which a detector may learn and its detections are not scored.
+``--nab-windows`` finds its windows) and OUT/<folder>/<name>.train.csv its probationary period
+without the label column: the first 15 % of the file, at most 750 rows, as NAB's scorer counts it. A
+detector may learn there and its detections are not scored; it is all the model sees of the series
+before the replay, and the labels play no part in it (a window that starts inside it is learned as
+normal, as a detector that streams the file would).
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+
+from .metrics import nab_probation
 
 # The 41 columns of a KDD Cup 99 record (kddcup.names), then the class.
 KDD_COLUMNS = [
@@ -189,14 +194,13 @@ def nab(datasets: Path, out: Path, series: str | None = None) -> dict[str, int]:
         labelled = [(ts, value, int(any(a <= ts <= b for a, b in spans))) for ts, value in rows]
         target = out / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        for path, part in ((target, labelled), (target.with_suffix(".train.csv"), labelled[:int(NAB_PROBATION * len(rows))])):
-            with open(path, "w", encoding="utf-8") as csv_out:
-                csv_out.write("timestamp,value,label\n")
-                csv_out.writelines(f"{ts},{value},{label}\n" for ts, value, label in part)
+        with open(target, "w", encoding="utf-8") as csv_out:
+            csv_out.write("timestamp,value,label\n")
+            csv_out.writelines(f"{ts},{value},{label}\n" for ts, value, label in labelled)
+        with open(target.with_suffix(".train.csv"), "w", encoding="utf-8") as csv_out:
+            csv_out.write("timestamp,value\n")
+            csv_out.writelines(f"{ts},{value}\n" for ts, value in rows[:nab_probation(len(rows))])
     return {"series": len(names)}
-
-
-NAB_PROBATION = 0.15
 
 
 def main(argv: list[str] | None = None) -> None:

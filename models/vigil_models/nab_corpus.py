@@ -3,9 +3,10 @@
     python -m vigil_models.nab_corpus --out OUT --java "java -cp ..." [--datasets DIR] [--reuse-models] [--no-peer]
         [-- job parameters]
 
-For each of the 58 series: a model is trained on its probationary period (the first 15 %, where NAB
-scores no detection), the whole series is replayed through the job (make evaluate's code), and the
-alerts the job writes are its detections. NAB's score is then computed over the corpus, as NAB
+For each of the 58 series: a model is trained on its probationary period (the first 15 %, at most 750
+points, where NAB scores no detection; without labels), the whole series is replayed through the job
+(make evaluate's code), and the alerts the job writes are its detections. pot's initial tail is fitted
+to the windows that end in the probationary period (probation_parameters). NAB's score is then computed over the corpus, as NAB
 publishes it: raw scores summed over the files, normalized between the null and the perfect detector.
 Writes OUT/metrics.json (per series and for the corpus) and OUT/report.md.
 """
@@ -13,6 +14,7 @@ Writes OUT/metrics.json (per series and for the corpus) and OUT/report.md.
 from __future__ import annotations
 
 import json
+import math
 import shlex
 import sys
 import time
@@ -25,6 +27,23 @@ from .csv_data import read_csv
 from .train_csv import train_csv
 
 WINDOW = 16
+POT_MIN_PEAKS = 10  # the job's Spot.MIN_PEAKS: threshold.pot-init-scores x (1 - pot-level) must reach it
+
+
+def probation_parameters(length: int, job_parameters: list[str]) -> list[str]:
+    """Job parameters that initialize pot's tail from the windows ending in the probationary period.
+
+    NAB gives every detector that period to learn in. The job's default (the first 1,000 scores of a
+    key, the model's calibration until then) would spend most of a short series on a calibration
+    that comes from a few dozen held-out windows. pot-level stays at its default 0.98 where that
+    leaves the job's minimum of peaks, and is lowered just enough where the period is shorter.
+    Parameters the user gives win: nothing is added for one they set."""
+    given = {p.removeprefix("--").split("=", 1)[0] for p in job_parameters if p.startswith("--")}
+    if given & {"threshold.pot-init-scores", "threshold.pot-level"}:
+        return []
+    windows = metrics.nab_probation(length) - (WINDOW - 1)
+    level = min(0.98, math.floor((1 - POT_MIN_PEAKS / windows) * 1000) / 1000)
+    return ["--threshold.pot-init-scores", str(windows), "--threshold.pot-level", f"{level:g}"]
 
 
 def series_detections(eval_dir: Path, data: Path, windows_file: Path, peer: bool) -> dict[str, metrics.NabSeries]:
@@ -70,7 +89,8 @@ def main(argv: list[str] | None = None) -> None:
         eval_dir = args.work / "eval" / args.out.name / name.replace("/", "__").removesuffix(".csv")
         if not (args.reuse_models and (model / "model.json").is_file()):
             train_csv(data.with_suffix(".train.csv"), model, kind="dense", window_size=WINDOW, log=lambda _: None)
-        result = evaluate.evaluate(data, model, eval_dir, java, job_parameters, windows_file,
+        protocol = probation_parameters(len(read_csv(data)), job_parameters)
+        result = evaluate.evaluate(data, model, eval_dir, java, protocol + job_parameters, windows_file,
                                    peer="rcf" if args.peer else None)
         for detector, series in series_detections(eval_dir, data, windows_file, peer=args.peer).items():
             corpus[detector].append(series)
@@ -87,7 +107,9 @@ def main(argv: list[str] | None = None) -> None:
                                                        "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series)", "",
              f"A dense autoencoder per series (window {WINDOW}) trained on its probationary period; job parameters: "
-             f"`{' '.join(job_parameters) or '(defaults)'}`. Detections: the alerts the job writes"
+             f"`{' '.join(job_parameters) or '(defaults)'}`"
+             + (", and per series pot's initial tail from the windows that end in its probationary period "
+                "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if protocol else "") + ". Detections: the alerts the job writes"
              + ("; Random Cut Forest's alerts beside it." if args.peer else "."), "",
              "| detector | standard | reward low FP | reward low FN |", "|---|---|---|---|"]
     for d in corpus:

@@ -46,12 +46,15 @@ final class Tails {
     }
 
     /**
-     * The calibration's score at {@code level}: the model.json quantile when it lists that level,
-     * otherwise from the calibration's log-normal fit.
+     * The calibration's score at {@code level}: the model.json quantile when it lists that level and
+     * its windows reach that far, otherwise from the calibration's log-normal fit. They reach it when
+     * at least one of them is expected above it, samples · (1 − level) ≥ 1: with fewer, the listed
+     * value is no more than the largest score seen (the 0.9999 quantile of 33 windows is their
+     * maximum) and says nothing of the tail beyond it, which the fit at least extrapolates.
      */
     static double calibrationQuantile(ModelContract.Calibration calibration, double level) {
         Double listed = listedQuantile(calibration, level);
-        if (listed != null) {
+        if (listed != null && calibration.samples() * (1 - level) >= 1 - 1e-9) {
             return listed;
         }
         return Math.exp(calibration.logMean() + calibration.logStd() * normalQuantileAbove(1 - level));

@@ -36,6 +36,16 @@ class TailsTest {
     }
 
     @Test
+    void aListedQuantileBeyondWhatItsWindowsReachGivesWayToTheFit() {
+        // 33 windows: their 0.999 quantile is their largest score, not a tail estimate.
+        Calibration few = new Calibration(33, Math.log(0.3), 0.4, Map.of("0.99", 0.9, "0.999", 1.2));
+        assertEquals(0.3 * Math.exp(0.4 * 3.090232306167813), Tails.calibrationQuantile(few, 0.999), 1e-9);
+        // 100 windows reach the 0.99 quantile (one expected above it): the listed value stands.
+        Calibration hundred = new Calibration(100, Math.log(0.3), 0.4, Map.of("0.99", 0.9));
+        assertEquals(0.9, Tails.calibrationQuantile(hundred, 0.99));
+    }
+
+    @Test
     void blendMovesFromCalibrationToOwnOnTheLogScale() {
         assertEquals(1.0, Tails.blend(1.0, 100.0, 0.0));
         assertEquals(10.0, Tails.blend(1.0, 100.0, 0.5), 1e-9);
