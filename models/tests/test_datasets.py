@@ -2,6 +2,7 @@
 
 import gzip
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -53,14 +54,17 @@ def test_skab_splits_each_experiment_after_400_rows_and_orders_rows_by_time(tmp_
     assert set(keys) == {"valve1-0", "other-3"} and times == sorted(times)
 
 
+def write_nab(root: Path, name: str, rows: list[str], window: tuple[str, str]) -> None:
+    """A one-series NAB folder as published: data/<name> and labels/combined_windows.json."""
+    (root / "nab" / "data" / name).parent.mkdir(parents=True)
+    (root / "nab" / "labels").mkdir()
+    (root / "nab" / "data" / name).write_text("timestamp,value\n" + "".join(rows))
+    (root / "nab" / "labels" / "combined_windows.json").write_text(json.dumps({name: [list(window)]}))
+
+
 def test_nab_labels_the_windows_and_trains_on_the_probationary_period(tmp_path):
-    root = tmp_path / "nab"
-    (root / "data" / "realKnownCause").mkdir(parents=True)
-    (root / "labels").mkdir()
-    rows = [f"2014-01-01 00:{i:02d}:00,{i}.5\n" for i in range(40)]
-    (root / "data" / "realKnownCause" / "x.csv").write_text("timestamp,value\n" + "".join(rows))
-    (root / "labels" / "combined_windows.json").write_text(json.dumps(
-        {"realKnownCause/x.csv": [["2014-01-01 00:10:00.000000", "2014-01-01 00:14:00.000000"]]}))
+    write_nab(tmp_path, "realKnownCause/x.csv", [f"2014-01-01 00:{i:02d}:00,{i}.5\n" for i in range(40)],
+              ("2014-01-01 00:10:00.000000", "2014-01-01 00:14:00.000000"))
     datasets.nab(tmp_path, tmp_path / "out")
     series = read_csv(tmp_path / "out" / "realKnownCause" / "x.csv")
     assert np.flatnonzero(series.labels).tolist() == [10, 11, 12, 13, 14]
@@ -70,14 +74,9 @@ def test_nab_labels_the_windows_and_trains_on_the_probationary_period(tmp_path):
 
 
 def test_nab_probationary_period_is_at_most_750_rows_as_nab_scores_it(tmp_path):
-    root = tmp_path / "nab"
-    (root / "data" / "realTweets").mkdir(parents=True)
-    (root / "labels").mkdir()
     rows = [f"2015-01-{1 + i // 1440:02d} {i // 60 % 24:02d}:{i % 60:02d}:00,{i % 7}\n" for i in range(6000)]
-    (root / "data" / "realTweets" / "y.csv").write_text("timestamp,value\n" + "".join(rows))
     # A window inside the first 15 % (900 rows) but after NAB's probation (750): scored, so never trained on.
-    (root / "labels" / "combined_windows.json").write_text(json.dumps(
-        {"realTweets/y.csv": [["2015-01-01 13:20:00.000000", "2015-01-01 13:40:00.000000"]]}))
+    write_nab(tmp_path, "realTweets/y.csv", rows, ("2015-01-01 13:20:00.000000", "2015-01-01 13:40:00.000000"))
     datasets.nab(tmp_path, tmp_path / "out")
     train = read_csv(tmp_path / "out" / "realTweets" / "y.train.csv")
     assert len(train) == 750
