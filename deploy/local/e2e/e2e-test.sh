@@ -97,7 +97,7 @@ consume_accounted() {
   local run="$1" i
   for ((i = 0; i < 30; i++)); do
     for t in "alerts-$run" "dead-letters-$run" "scores-$run"; do consume "$t"; done
-    "${CHECK[@]}" accounted "$WORK/scores-$run.jsonl" "$WORK/dead-letters-$run.jsonl" "$PRODUCED" 2>/dev/null && break
+    "${CHECK[@]}" accounted "$WORK/scores-$run.jsonl" "$WORK/dead-letters-$run.jsonl" "$PRODUCED" >/dev/null 2>&1 && break
     sleep 2
   done
   "${CHECK[@]}" accounted "$WORK/scores-$run.jsonl" "$WORK/dead-letters-$run.jsonl" "$PRODUCED"
