@@ -6,8 +6,8 @@
 For each of the 58 series: a model is trained on its probationary period (the first 15 %, at most 750
 points, where NAB scores no detection; without labels), the whole series is replayed through the job
 (make evaluate's code), and the alerts the job writes are its detections. pot's initial tail is fitted
-to the windows that end in the probationary period (probation_parameters). NAB's score is then computed over the corpus, as NAB
-publishes it: raw scores summed over the files, normalized between the null and the perfect detector.
+to the windows that end in the probationary period (probation_parameters). NAB's score is then
+computed over the corpus, as NAB publishes it: raw scores summed over the files, normalized between the null and the perfect detector.
 Writes OUT/metrics.json (per series and for the corpus) and OUT/report.md.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, evaluate, metrics
-from .csv_data import read_csv
+from .csv_data import LabelledRows, read_csv
 from .train_csv import train_csv
 
 WINDOW = 16
@@ -46,8 +46,8 @@ def probation_parameters(length: int, job_parameters: list[str]) -> list[str]:
     return ["--threshold.pot-init-scores", str(windows), "--threshold.pot-level", f"{level:g}"]
 
 
-def series_detections(eval_dir: Path, data: Path, windows_file: Path, peer: bool) -> dict[str, metrics.NabSeries]:
-    rows = read_csv(data)
+def series_detections(eval_dir: Path, data: Path, rows: LabelledRows, windows_file: Path,
+                      peer: bool) -> dict[str, metrics.NabSeries]:
     parsed = [json.loads(e) for e in rows.events]
     keys = [str(e["key"]) for e in parsed]
     ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
@@ -89,10 +89,11 @@ def main(argv: list[str] | None = None) -> None:
         eval_dir = args.work / "eval" / args.out.name / name.replace("/", "__").removesuffix(".csv")
         if not (args.reuse_models and (model / "model.json").is_file()):
             train_csv(data.with_suffix(".train.csv"), model, kind="dense", window_size=WINDOW, log=lambda _: None)
-        protocol = probation_parameters(len(read_csv(data)), job_parameters)
+        rows = read_csv(data)
+        protocol = probation_parameters(len(rows), job_parameters)
         result = evaluate.evaluate(data, model, eval_dir, java, protocol + job_parameters, windows_file,
                                    peer="rcf" if args.peer else None)
-        for detector, series in series_detections(eval_dir, data, windows_file, peer=args.peer).items():
+        for detector, series in series_detections(eval_dir, data, rows, windows_file, peer=args.peer).items():
             corpus[detector].append(series)
         per_series[name] = {"job": result["nab"], "incidents": result["incidents"], "windows": result["anomalous_segments"]}
         progress = f"job {result['nab']['standard']:.1f}"
@@ -109,7 +110,8 @@ def main(argv: list[str] | None = None) -> None:
              f"A dense autoencoder per series (window {WINDOW}) trained on its probationary period; job parameters: "
              f"`{' '.join(job_parameters) or '(defaults)'}`"
              + (", and per series pot's initial tail from the windows that end in its probationary period "
-                "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if protocol else "") + ". Detections: the alerts the job writes"
+                "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if protocol else "")
+             + ". Detections: the alerts the job writes"
              + ("; Random Cut Forest's alerts beside it." if args.peer else "."), "",
              "| detector | standard | reward low FP | reward low FN |", "|---|---|---|---|"]
     for d in corpus:
