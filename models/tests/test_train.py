@@ -12,7 +12,7 @@ from conftest import CONFIGS
 from vigil_models import autoencoders, onnx_io
 from vigil_models.contract import QUANTILES, ModelSpec, read_model_json
 from vigil_models.features import build_table
-from vigil_models.train import fit_normalization, split_by_time, train
+from vigil_models.train import default_batch_size, fit_normalization, split_by_time, train
 
 
 @pytest.mark.parametrize("fixture", ["sensor_model", "transaction_model"])
@@ -80,6 +80,24 @@ def test_training_twice_with_the_same_seed_gives_the_same_model(sensor_model, tm
     again = train(spec, events, tmp_path, seed=7, epochs=4, batch_size=64, log=lambda _: None)
     assert again["onnx"]["sha256"] == first["onnx"]["sha256"]
     assert again["calibration"] == first["calibration"]
+
+
+def test_the_default_batch_keeps_16_steps_an_epoch_between_32_and_256_windows():
+    assert [default_batch_size(n) for n in (100, 585, 600, 1600, 4096, 71423)] == [32, 36, 37, 100, 256, 256]
+
+
+def test_small_data_trains_in_small_batches_by_default_and_fits_better_for_it(tmp_path):
+    spec = ModelSpec.load(CONFIGS / "sensor.json")
+    events = tmp_path / "small.jsonl"
+    synthetic.write(events, synthetic.sensor_lines(keys=2, events_per_key=200))
+    quiet = {"seed": 7, "epochs": 5, "patience": 5, "log": lambda _: None}
+    default = train(spec, events, tmp_path / "default", **quiet)
+    large = train(spec, events, tmp_path / "large", batch_size=256, **quiet)
+    windows = default["training"]["windows"]["train"]
+    assert windows < 512 and default["training"]["batch_size"] == 32
+    assert large["training"]["batch_size"] == 256
+    # 5 epochs are 5 optimizer steps in batches of 256 and 5 x ceil(windows / 32) in batches of 32.
+    assert default["training"]["best_val_loss"] < large["training"]["best_val_loss"]
 
 
 def test_constant_columns_get_a_floored_std_and_first_gaps_are_left_out_of_the_stats():

@@ -130,6 +130,15 @@ def fit(model: autoencoders.WindowAutoencoder, train: torch.Tensor, val: torch.T
 
 Z_999 = 3.090232306167813  # the standard normal's 99.9th percentile
 
+MAX_BATCH, MIN_BATCH, MIN_STEPS_PER_EPOCH = 256, 32, 16
+
+
+def default_batch_size(train_windows: int) -> int:
+    """256 windows a batch, fewer on small data so that an epoch still takes 16 optimizer steps (at
+    least 32 a batch). In batches of 256, a few hundred windows make one to three steps an epoch, and
+    early stopping's epoch limit then ends training long before the model fits."""
+    return min(MAX_BATCH, max(MIN_BATCH, train_windows // MIN_STEPS_PER_EPOCH))
+
 
 def calibrate(scores: np.ndarray) -> dict[str, Any]:
     """The score distribution on held-out normal windows: what seeds every key's threshold.
@@ -153,7 +162,7 @@ def calibrate(scores: np.ndarray) -> dict[str, Any]:
     }
 
 
-def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int = 60, batch_size: int = 256,
+def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int = 60, batch_size: int | None = None,
           lr: float = 1e-3, val_fraction: float = 0.2, patience: int = 6,
           max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES, threads: int = 1, log=print) -> dict[str, Any]:
     """Runs the whole pipeline on a JSON-lines file of normal events and returns the model.json it wrote."""
@@ -167,7 +176,7 @@ def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int =
 
 
 def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, excluded: np.ndarray | None = None,
-                seed: int = 7, epochs: int = 60, batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.2,
+                seed: int = 7, epochs: int = 60, batch_size: int | None = None, lr: float = 1e-3, val_fraction: float = 0.2,
                 patience: int = 6, threads: int = 1, log=print, started: float | None = None,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Trains on featurized events, exports, calibrates and writes the contract; returns model.json.
@@ -175,7 +184,7 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
     ``excluded`` marks table rows (e.g. labelled anomalous) that no training or validation window may
     contain and that normalization leaves out; their neighbours keep their places in the key's
     sequence, so no window joins events that were not adjacent. ``extra`` is added to the training
-    block."""
+    block. ``batch_size`` None: default_batch_size of the training windows."""
     started = time.monotonic() if started is None else started
     seed_everything(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -206,9 +215,11 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
     normalized = normalize(table.columns, mean, std)
     train_windows = make_windows(table, normalized, size, stride, train_ends).windows
     val_windows = make_windows(table, normalized, size, stride, val_ends).windows
+    batch_size = batch_size or default_batch_size(len(train_windows))
     log(f"windows: {len(train_windows)} training, {len(val_windows)} validation "
         f"(size {size}, stride {stride}, {len(spec.columns)} columns"
-        f"{f'; {skipped} holding excluded rows left out' if skipped else ''}); kind {spec.kind}; device {device}")
+        f"{f'; {skipped} holding excluded rows left out' if skipped else ''}); kind {spec.kind}; device {device}; "
+        f"batches of {batch_size}")
 
     model = autoencoders.build(spec.kind, size, len(spec.columns), spec.bottleneck).to(device)
     epochs_run, best_val = fit(model, torch.from_numpy(train_windows).to(device),
@@ -260,7 +271,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """The options every training command shares (this one and train_csv)."""
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--epochs", type=int, default=60, help="upper bound; early stopping usually ends sooner")
-    parser.add_argument("--batch-size", type=int, default=256)
+    parser.add_argument("--batch-size", type=int, help=f"windows per optimizer step (default {MAX_BATCH}, fewer on small "
+                        f"data: at least {MIN_STEPS_PER_EPOCH} steps an epoch, never under {MIN_BATCH})")
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--val-fraction", type=float, default=0.2, help="each key's last fraction of events, by time")
     parser.add_argument("--patience", type=int, default=6, help="epochs without a better validation loss before stopping")
