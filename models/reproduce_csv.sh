@@ -12,7 +12,7 @@ parity_dir=../job/src/test/resources/parity
 events=$(mktemp --suffix=.jsonl)
 trap 'rm -f "$events"' EXIT
 
-"$PYTHON" -m vigil_models.train_csv --data tests/data/machines.csv --kind lstm --window 8 --seed 7 \
+"$PYTHON" -m vigil_models.train_csv --data tests/data/machines.csv --kind lstm --window 8 --seed 7 --batch-size 256 \
     --out "$parity_dir/machines-lstm"
 "$PYTHON" -m vigil_models.csv_data tests/data/machines.csv --out "$events"
 "$PYTHON" -m vigil_models.parity --model "$parity_dir/machines-lstm" --events "$events" --limit 200 \
