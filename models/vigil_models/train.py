@@ -93,6 +93,16 @@ def _mean_loss(model: nn.Module, data: torch.Tensor) -> float:
     return total / data.numel()
 
 
+MAX_BATCH, MIN_BATCH, MIN_STEPS_PER_EPOCH = 256, 32, 16
+
+
+def default_batch_size(train_windows: int) -> int:
+    """256 windows a batch, fewer on small data so that an epoch still takes 16 optimizer steps (at
+    least 32 a batch). In batches of 256, a few hundred windows make one to three steps an epoch, and
+    early stopping's epoch limit then ends training long before the model fits."""
+    return min(MAX_BATCH, max(MIN_BATCH, train_windows // MIN_STEPS_PER_EPOCH))
+
+
 def fit(model: autoencoders.WindowAutoencoder, train: torch.Tensor, val: torch.Tensor, epochs: int, batch_size: int,
         lr: float, patience: int, seed: int) -> tuple[int, float]:
     """Adam on the kind's training loss (MSE but for the VAE); stops after ``patience`` epochs without
@@ -129,15 +139,6 @@ def fit(model: autoencoders.WindowAutoencoder, train: torch.Tensor, val: torch.T
 
 
 Z_999 = 3.090232306167813  # the standard normal's 99.9th percentile
-
-MAX_BATCH, MIN_BATCH, MIN_STEPS_PER_EPOCH = 256, 32, 16
-
-
-def default_batch_size(train_windows: int) -> int:
-    """256 windows a batch, fewer on small data so that an epoch still takes 16 optimizer steps (at
-    least 32 a batch). In batches of 256, a few hundred windows make one to three steps an epoch, and
-    early stopping's epoch limit then ends training long before the model fits."""
-    return min(MAX_BATCH, max(MIN_BATCH, train_windows // MIN_STEPS_PER_EPOCH))
 
 
 def calibrate(scores: np.ndarray) -> dict[str, Any]:
@@ -283,6 +284,8 @@ def training_options(parser: argparse.ArgumentParser, args: argparse.Namespace) 
     """The shared options as keyword arguments of train / train_table, checked."""
     if not 0 < args.val_fraction < 1:
         parser.error(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
     return {"seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
             "val_fraction": args.val_fraction, "patience": args.patience, "threads": args.threads,
             "log": lambda message: print(message, file=sys.stderr)}
