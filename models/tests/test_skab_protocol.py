@@ -103,8 +103,11 @@ def test_the_protocol_runs_each_experiment_through_the_job_and_pools_the_counts(
             counts = r["counts"][scope]["job"]
             assert sum(counts.values()) == (r["test_points"] if scope == "test" else r["points"])
         # The replay applied the control limit computed from the model's calibration.
-        calibration = json.loads((tmp_path / "work" / "models" / key / "model.json").read_text())["calibration"]
-        assert r["ucl"] == pytest.approx(ucl(calibration))
+        contract = json.loads((tmp_path / "work" / "models" / key / "model.json").read_text())
+        assert r["ucl"] == pytest.approx(ucl(contract["calibration"]))
+        # ... and the model was trained with the protocol's settings, its patience included.
+        assert {k: contract["training"][k] for k in ("batch_size", "max_epochs", "patience")} == {
+            "batch_size": 32, "max_epochs": 3, "patience": skab_protocol.TRAINING["patience"]}
         scores = [json.loads(line) for line in open(tmp_path / "work" / "eval" / key / "replay" / "scores.jsonl")]
         assert scores and all(s["threshold"] == pytest.approx(r["ucl"]) for s in scores)
     for detector in ("job", "rcf", "job, UCL x 1", "job, default threshold"):
