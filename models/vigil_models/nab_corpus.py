@@ -117,7 +117,8 @@ def main(argv: list[str] | None = None) -> None:
                                                        "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series)", "",
              f"A dense autoencoder per series (window {WINDOW}) trained on its probationary period (batches of "
-             f"{TRAINING['batch_size']}, at most {TRAINING['epochs']} epochs, stopping after {TRAINING['patience']} epochs without a better validation loss); job parameters: "
+             f"{TRAINING['batch_size']}, at most {TRAINING['epochs']} epochs, stopping after {TRAINING['patience']} "
+             f"epochs without a better validation loss); job parameters: "
              f"`{' '.join(job_parameters) or '(defaults)'}`"
              + (", and per series pot's initial tail from the windows that end in its probationary period "
                 "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if protocol else "")
