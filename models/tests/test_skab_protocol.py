@@ -105,9 +105,10 @@ def test_the_protocol_runs_each_experiment_through_the_job_and_pools_the_counts(
         # The replay applied the control limit computed from the model's calibration.
         contract = json.loads((tmp_path / "work" / "models" / key / "model.json").read_text())
         assert r["ucl"] == pytest.approx(ucl(contract["calibration"]))
-        # ... and the model was trained with the protocol's settings, its patience included.
-        assert {k: contract["training"][k] for k in ("batch_size", "max_epochs", "patience")} == {
-            "batch_size": 32, "max_epochs": 3, "patience": skab_protocol.TRAINING["patience"]}
+        # ... and the model was trained with the protocol's settings, its patience and ensemble included.
+        assert {k: contract["training"][k] for k in ("batch_size", "max_epochs", "patience", "ensemble")} == {
+            "batch_size": 32, "max_epochs": 3, "patience": skab_protocol.TRAINING["patience"], "ensemble": 3}
+        assert [m["seed"] for m in contract["training"]["members"]] == [7, 8, 9]
         scores = [json.loads(line) for line in open(tmp_path / "work" / "eval" / key / "replay" / "scores.jsonl")]
         assert scores and all(s["threshold"] == pytest.approx(r["ucl"]) for s in scores)
     for detector in ("job", "rcf", "job, UCL x 1", "job, default threshold"):

@@ -100,6 +100,34 @@ def test_small_data_trains_in_small_batches_by_default_and_fits_better_for_it(tm
     assert default["training"]["best_val_loss"] < large["training"]["best_val_loss"]
 
 
+def test_an_ensemble_reconstructs_with_its_members_mean_and_fits_validation_at_least_as_well(sensor_model, tmp_path):
+    spec, events, single_dir, single = sensor_model
+    quiet = {"seed": 7, "epochs": 4, "batch_size": 64, "log": lambda _: None}
+    model = train(spec, events, tmp_path, ensemble=3, **quiet)
+    training = model["training"]
+    assert training["ensemble"] == 3 and [m["seed"] for m in training["members"]] == [7, 8, 9]
+    # The first member is the model one seed trains; the others start from seeds 8 and 9.
+    assert training["members"][0]["best_val_loss"] == single["training"]["best_val_loss"]
+    assert len({m["best_val_loss"] for m in training["members"]}) == 3
+    # The mean reconstruction's error is the members' mean error less their spread: never above it.
+    assert training["best_val_loss"] <= np.mean([m["best_val_loss"] for m in training["members"]])
+    assert training["epochs"] == sum(m["epochs"] for m in training["members"])
+
+    members = [train(spec, events, tmp_path / f"seed{seed}", **{**quiet, "seed": seed}) for seed in (8, 9)]
+    windows = np.random.default_rng(3).standard_normal((5, spec.window_size, len(spec.columns))).astype(np.float32)
+    reconstructions = [onnx_io.reconstruct(onnx_io.session(directory / "model.onnx"), windows)
+                       for directory in (single_dir, tmp_path / "seed8", tmp_path / "seed9")]
+    np.testing.assert_allclose(onnx_io.reconstruct(onnx_io.session(tmp_path / "model.onnx"), windows),
+                               np.mean(reconstructions, axis=0), rtol=0, atol=1e-5)
+    assert [m["training"]["best_val_loss"] for m in members] == [m["best_val_loss"] for m in training["members"][1:]]
+
+
+def test_an_ensemble_needs_a_member(sensor_model, tmp_path):
+    spec, events, _, _ = sensor_model
+    with pytest.raises(ValueError, match="ensemble must be at least 1 member, got 0"):
+        train(spec, events, tmp_path, epochs=1, ensemble=0, log=lambda _: None)
+
+
 def test_constant_columns_get_a_floored_std_and_first_gaps_are_left_out_of_the_stats():
     columns = np.array([[5.0, 0.0, np.nan], [5.0, 0.0, 2.0], [5.0, 0.0, 4.0]], np.float32)
     mean, std = fit_normalization(columns)

@@ -228,6 +228,34 @@ class VariationalAutoencoder(WindowAutoencoder):
                 "parameters": sum(p.numel() for p in self.parameters())}
 
 
+class Ensemble(WindowAutoencoder):
+    """Members of one kind, trained apart from different seeds, exported as one graph whose
+    reconstruction is the mean of theirs: what the job scores needs no change.
+
+    A model trained on a few hundred windows reaches a different fit from each seed, and so a
+    different score for the same window; the mean reconstruction keeps what the members agree on.
+    Its squared error is the members' mean squared error less their spread around the mean
+    (bias-variance), so its validation loss is never above the members' average."""
+
+    def __init__(self, members: list[WindowAutoencoder]):
+        first = members[0]
+        super().__init__(first.window_size, first.n_columns)
+        self.kind = first.kind
+        self.members = nn.ModuleList(members)
+
+    def forward(self, window: torch.Tensor) -> torch.Tensor:
+        # Additions rather than stack + mean: with ReduceMean (whose axes became an input in opset 18)
+        # the exporter's graph stays at opset 18 instead of the contract's 17.
+        total = self.members[0](window)
+        for member in self.members[1:]:
+            total = total + member(window)
+        return total / len(self.members)
+
+    def describe(self) -> dict[str, Any]:
+        return {"ensemble": len(self.members), "member": self.members[0].describe(),
+                "parameters": sum(p.numel() for p in self.parameters())}
+
+
 KINDS: dict[str, type[WindowAutoencoder]] = {
     kind.kind: kind for kind in (DenseAutoencoder, LstmAutoencoder, ConvAutoencoder, VariationalAutoencoder)
 }

@@ -164,7 +164,7 @@ def calibrate(scores: np.ndarray) -> dict[str, Any]:
 
 
 def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int = 60, batch_size: int | None = None,
-          lr: float = 1e-3, val_fraction: float = 0.2, patience: int = 6,
+          lr: float = 1e-3, val_fraction: float = 0.2, patience: int = 6, ensemble: int = 1,
           max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES, threads: int = 1, log=print) -> dict[str, Any]:
     """Runs the whole pipeline on a JSON-lines file of normal events and returns the model.json it wrote."""
     started = time.monotonic()
@@ -172,20 +172,23 @@ def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int =
     log(f"read {table.lines_read} lines from {events}: {len(table)} events, {len(table.segments)} keys, "
         f"dead-lettered {dict(table.dead_letters) or 0}")
     return train_table(spec, table, out, data=Path(events).name, seed=seed, epochs=epochs, batch_size=batch_size,
-                       lr=lr, val_fraction=val_fraction, patience=patience, threads=threads, log=log,
+                       lr=lr, val_fraction=val_fraction, patience=patience, ensemble=ensemble, threads=threads, log=log,
                        started=started)
 
 
 def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, excluded: np.ndarray | None = None,
                 seed: int = 7, epochs: int = 60, batch_size: int | None = None, lr: float = 1e-3, val_fraction: float = 0.2,
-                patience: int = 6, threads: int = 1, log=print, started: float | None = None,
+                patience: int = 6, ensemble: int = 1, threads: int = 1, log=print, started: float | None = None,
                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Trains on featurized events, exports, calibrates and writes the contract; returns model.json.
 
     ``excluded`` marks table rows (e.g. labelled anomalous) that no training or validation window may
     contain and that normalization leaves out; their neighbours keep their places in the key's
     sequence, so no window joins events that were not adjacent. ``extra`` is added to the training
-    block. ``batch_size`` None: default_batch_size of the training windows."""
+    block. ``batch_size`` None: default_batch_size of the training windows. ``ensemble`` > 1 trains that
+    many members from seeds seed, seed + 1, ... and exports their mean reconstruction (autoencoders.Ensemble)."""
+    if ensemble < 1:
+        raise ValueError(f"ensemble must be at least 1 member, got {ensemble}")
     started = time.monotonic() if started is None else started
     seed_everything(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -222,11 +225,23 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         f"{f'; {skipped} holding excluded rows left out' if skipped else ''}); kind {spec.kind}; device {device}; "
         f"batches of {batch_size}")
 
-    model = autoencoders.build(spec.kind, size, len(spec.columns), spec.bottleneck).to(device)
-    epochs_run, best_val = fit(model, torch.from_numpy(train_windows).to(device),
-                               torch.from_numpy(val_windows).to(device),
-                               epochs, batch_size, lr, patience, seed)
-    log(f"trained {epochs_run} epochs, best validation loss {best_val:.6f}")
+    train_tensor, val_tensor = torch.from_numpy(train_windows).to(device), torch.from_numpy(val_windows).to(device)
+    members, fits = [], []
+    for member_seed in range(seed, seed + ensemble):
+        seed_everything(member_seed)
+        member = autoencoders.build(spec.kind, size, len(spec.columns), spec.bottleneck).to(device)
+        epochs_run, best_val = fit(member, train_tensor, val_tensor, epochs, batch_size, lr, patience, member_seed)
+        log(f"trained {epochs_run} epochs{f' (seed {member_seed})' if ensemble > 1 else ''}, "
+            f"best validation loss {best_val:.6f}")
+        members.append(member)
+        fits.append({"seed": member_seed, "epochs": epochs_run, "best_val_loss": best_val})
+    if ensemble == 1:
+        model, best_val = members[0], fits[0]["best_val_loss"]
+    else:
+        model = autoencoders.Ensemble(members)
+        best_val = _mean_loss(model, val_tensor)
+        log(f"ensemble of {ensemble}: validation loss {best_val:.6f} (members' mean "
+            f"{np.mean([f['best_val_loss'] for f in fits]):.6f})")
 
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = out / ONNX_FILE
@@ -245,13 +260,15 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         "windows": {"train": len(train_windows), "validation": len(val_windows)},
         "split": f"by time per key: each key's last {val_fraction} of events validate; "
                  f"windows spanning the boundary are unused",
-        "epochs": epochs_run,
+        "epochs": sum(f["epochs"] for f in fits),
         "max_epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": lr,
         "patience": patience,
         "best_val_loss": best_val,
         "seed": seed,
+        "ensemble": ensemble,
+        **({"members": fits} if ensemble > 1 else {}),
         "architecture": model.describe(),
         "device": device.type,
         "threads": threads if device.type == "cpu" else None,
@@ -277,6 +294,8 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--val-fraction", type=float, default=0.2, help="each key's last fraction of events, by time")
     parser.add_argument("--patience", type=int, default=6, help="epochs without a better validation loss before stopping")
+    parser.add_argument("--ensemble", type=int, default=1, help="members trained from seeds SEED, SEED+1, ...; the "
+                        "model reconstructs with their mean (default 1: one model)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads for training (ignored on CUDA)")
 
 
@@ -286,8 +305,11 @@ def training_options(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error(f"--val-fraction must be in (0, 1), got {args.val_fraction}")
     if args.batch_size is not None and args.batch_size < 1:
         parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.ensemble < 1:
+        parser.error(f"--ensemble must be >= 1, got {args.ensemble}")
     return {"seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-            "val_fraction": args.val_fraction, "patience": args.patience, "threads": args.threads,
+            "val_fraction": args.val_fraction, "patience": args.patience, "ensemble": args.ensemble,
+            "threads": args.threads,
             "log": lambda message: print(message, file=sys.stderr)}
 
 
