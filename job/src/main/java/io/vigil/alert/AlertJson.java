@@ -2,6 +2,7 @@ package io.vigil.alert;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.sink.TopicRecords;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,8 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes an {@link Alert} as one JSON object, the alerts topic's format:
@@ -74,31 +73,33 @@ public final class AlertJson {
 
     /**
      * Kafka records for {@code topic}: the entity key is the record key, so the default partitioner
-     * puts all alerts of a key in one partition, in order. The record timestamp is left to the
-     * producer (the time of writing): brokers reject timestamps more than an hour ahead of their clock
-     * and delete records older than the retention, so event time, which may be anywhere (a replay of
-     * last month, a device with a fast clock), would lose alerts. Event time is in the JSON.
+     * puts all alerts of a key in one partition, in order. The record timestamp is the time of
+     * writing ({@link TopicRecords}); event time is in the JSON.
      */
-    public static KafkaRecordSerializationSchema<Alert> kafkaSchema(String topic) {
+    public static TopicRecords<Alert> kafkaSchema(String topic) {
         return new KafkaSchema(topic);
     }
 
-    private static final class KafkaSchema implements KafkaRecordSerializationSchema<Alert> {
+    private static final class KafkaSchema extends TopicRecords<Alert> {
         private static final long serialVersionUID = 1L;
 
-        private final String topic;
         private transient AlertJson json;
 
         KafkaSchema(String topic) {
-            this.topic = topic;
+            super(topic);
         }
 
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(Alert alert, KafkaSinkContext context, Long timestamp) {
+        protected byte[] key(Alert alert) {
+            return alert.key().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        protected byte[] value(Alert alert) {
             if (json == null) {
                 json = new AlertJson();
             }
-            return new ProducerRecord<>(topic, null, null, alert.key().getBytes(StandardCharsets.UTF_8), json.toJson(alert));
+            return json.toJson(alert);
         }
     }
 }

@@ -2,14 +2,13 @@ package io.vigil.alert;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.sink.TopicRecords;
 import io.vigil.threshold.ScoreRecord;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes a {@link ScoreRecord} as one JSON object, the optional scores topic's format:
@@ -44,28 +43,30 @@ public final class ScoreJson {
     }
 
     /** Kafka records for {@code topic}, keyed by entity key (one key's scores stay in order). */
-    public static KafkaRecordSerializationSchema<ScoreRecord> kafkaSchema(String topic) {
+    public static TopicRecords<ScoreRecord> kafkaSchema(String topic) {
         return new KafkaSchema(topic);
     }
 
-    private static final class KafkaSchema implements KafkaRecordSerializationSchema<ScoreRecord> {
+    private static final class KafkaSchema extends TopicRecords<ScoreRecord> {
         private static final long serialVersionUID = 1L;
 
-        private final String topic;
         private transient ScoreJson json;
 
         KafkaSchema(String topic) {
-            this.topic = topic;
+            super(topic);
         }
 
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(ScoreRecord score, KafkaSinkContext context, Long timestamp) {
+        protected byte[] key(ScoreRecord score) {
+            return score.key().getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        protected byte[] value(ScoreRecord score) {
             if (json == null) {
                 json = new ScoreJson();
             }
-            // Timestamped by the producer, as alerts are (see AlertJson).
-            return new ProducerRecord<>(topic, null, null,
-                    score.key().getBytes(StandardCharsets.UTF_8), json.toJson(score));
+            return json.toJson(score);
         }
     }
 }

@@ -2,6 +2,7 @@ package io.vigil.deadletter;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.vigil.sink.TopicRecords;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,8 +13,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Base64;
-import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
-import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
  * Writes a {@link DeadLetter} as one JSON object, the dead-letter topic's format:
@@ -126,11 +125,11 @@ public final class DeadLetterJson {
      * partitions, where their order does not matter. No timestamp is set: the producer's clock says
      * when the record was dead-lettered, which is what retention should count from.
      */
-    public static KafkaRecordSerializationSchema<DeadLetter> kafkaSchema(String topic) {
+    public static TopicRecords<DeadLetter> kafkaSchema(String topic) {
         return kafkaSchema(topic, DEFAULT_MAX_PAYLOAD_BYTES);
     }
 
-    public static KafkaRecordSerializationSchema<DeadLetter> kafkaSchema(String topic, int maxPayloadBytes) {
+    public static TopicRecords<DeadLetter> kafkaSchema(String topic, int maxPayloadBytes) {
         return new KafkaSchema(topic, maxPayloadBytes);
     }
 
@@ -139,24 +138,28 @@ public final class DeadLetterJson {
         return letter.topic() + "/" + letter.partition() + "/" + letter.offset();
     }
 
-    private static final class KafkaSchema implements KafkaRecordSerializationSchema<DeadLetter> {
+    private static final class KafkaSchema extends TopicRecords<DeadLetter> {
         private static final long serialVersionUID = 1L;
 
-        private final String topic;
         private final int maxPayloadBytes;
         private transient DeadLetterJson json;
 
         KafkaSchema(String topic, int maxPayloadBytes) {
-            this.topic = topic;
+            super(topic);
             this.maxPayloadBytes = maxPayloadBytes;
         }
 
         @Override
-        public ProducerRecord<byte[], byte[]> serialize(DeadLetter letter, KafkaSinkContext context, Long timestamp) {
+        protected byte[] key(DeadLetter letter) {
+            return DeadLetterJson.key(letter).getBytes(StandardCharsets.UTF_8);
+        }
+
+        @Override
+        protected byte[] value(DeadLetter letter) {
             if (json == null) {
                 json = new DeadLetterJson(maxPayloadBytes);
             }
-            return new ProducerRecord<>(topic, key(letter).getBytes(StandardCharsets.UTF_8), json.toJson(letter));
+            return json.toJson(letter);
         }
     }
 }
