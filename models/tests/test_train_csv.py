@@ -109,3 +109,22 @@ def test_the_command_line_trains_a_kind_and_reports_a_bad_row_by_file_line_and_c
     with pytest.raises(SystemExit, match=rf"^error: {data}:6:3: column 'speed': 'fast' is not a number$"):
         main(["--data", str(data), "--out", str(tmp_path / "no")])
     assert not (tmp_path / "no").exists()
+
+
+def test_relative_features_model_each_reading_against_its_keys_moving_mean(tmp_path):
+    data = tmp_path / "m.csv"
+    data.write_text(synthetic.machine_csv(keys=2, rows_per_key=80), encoding="utf-8")
+    main(["--data", str(data), "--out", str(tmp_path / "relative"), "--window", "4", "--epochs", "1",
+          "--relative", "0.25"])
+    model = read_model_json(tmp_path / "relative")
+    assert [f.get("relative") for f in model["features"]] == [0.25, 0.25, 0.25]
+    # Speeds are about 1,500: their distance to the moving mean is centred near 0, not near 1,500.
+    assert abs(model["normalization"]["mean"][0]) < 10
+    # The job's scores of these events are what the exported model gives on the relative windows.
+    vectors = build_vectors(tmp_path / "relative", read_csv(data).events[:40])
+    windows = np.array([w["window"] for w in vectors["windows"]], np.float32).reshape(len(vectors["windows"]), 4, 3)
+    scores, _ = onnx_io.errors(windows, onnx_io.reconstruct(onnx_io.session(tmp_path / "relative" / "model.onnx"), windows))
+    np.testing.assert_allclose([w["score"] for w in vectors["windows"]], scores, rtol=1e-12)
+
+    with pytest.raises(SystemExit, match=r"^error: feature 'speed': 'relative' is the weight of the key's moving mean"):
+        main(["--data", str(data), "--out", str(tmp_path / "no"), "--relative", "0"])

@@ -249,9 +249,11 @@ def _header(name: str, header: list[str], features: list[str] | None, delimiter:
 
 
 def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: int = 1, name: str | None = None,
-               version: str = "1.0.0", stream: str | None = None, bottleneck: int | None = None) -> ModelSpec:
+               version: str = "1.0.0", stream: str | None = None, bottleneck: int | None = None,
+               relative: float | None = None) -> ModelSpec:
     """The declared contract of a model of these rows: key ``key``, timestamp ``timestamp``, one
-    numeric feature per feature column, read at its name (``feature_path``)."""
+    numeric feature per feature column, read at its name (``feature_path``), each relative to the
+    key's moving mean of it with weight ``relative`` when that is given."""
     stem = rows.path.stem
     return ModelSpec.from_json({
         "name": name or f"{stem}-{kind}",
@@ -260,7 +262,8 @@ def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: i
         "kind": kind,
         "key": KEY,
         "timestamp": TIMESTAMP,
-        "features": [{"name": c, "path": feature_path(c), "encoding": NUMERIC} for c in rows.features],
+        "features": [{"name": c, "path": feature_path(c), "encoding": NUMERIC,
+                      **({"relative": relative} if relative is not None else {})} for c in rows.features],
         "window": {"size": window_size, "stride": window_stride},
         **({"bottleneck": bottleneck} if bottleneck is not None else {}),
     })

@@ -26,12 +26,14 @@ from .train import add_training_arguments, train_table, training_options
 def train_csv(data: Path, out: Path, kind: str = "dense", window_size: int = 16, window_stride: int = 1,
               features: list[str] | None = None, name: str | None = None, version: str = "1.0.0",
               stream: str | None = None, bottleneck: int | None = None, delimiter: str = ",",
-              log=print, **options: Any) -> dict[str, Any]:
+              relative: float | None = None, log=print, **options: Any) -> dict[str, Any]:
     """Reads ``data``, trains a ``kind`` model on its normal rows and returns the model.json written to
-    ``out``; ``options`` are train_table's (seed, epochs, batch_size, lr, val_fraction, patience, threads)."""
+    ``out``; with ``relative``, every feature is the distance to the key's moving mean of it (the
+    contract's relative features, with that weight). ``options`` are train_table's (seed, epochs,
+    batch_size, lr, val_fraction, patience, ensemble, threads)."""
     started = time.monotonic()
     rows = read_csv(data, features, delimiter)
-    spec = model_spec(rows, kind, window_size, window_stride, name, version, stream, bottleneck)
+    spec = model_spec(rows, kind, window_size, window_stride, name, version, stream, bottleneck, relative)
     table = build_table(spec, [event.encode("utf-8") for event in rows.events])
     if table.dead_letters:
         # read_csv accepts only what the job accepts: a row rejected here is a bug, not bad data.
@@ -63,6 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--version", default="1.0.0", help="model version (default 1.0.0)")
     parser.add_argument("--stream", help="stream name in model.json (default: DATA's file name without extension)")
     parser.add_argument("--delimiter", default=",", help="field delimiter (default ',')")
+    parser.add_argument("--relative", type=float, metavar="W",
+                        help="model each feature as its distance to the key's moving mean of it, the mean moving "
+                             "with weight W in (0, 1] (about the last 1/W events); default: the values themselves")
     add_training_arguments(parser)
     args = parser.parse_args(argv)
     options = training_options(parser, args)
@@ -72,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         train_csv(args.data, args.out, kind=args.kind, window_size=args.window, window_stride=args.stride,
                   features=args.features.split(",") if args.features else None, name=args.name,
                   version=args.version, stream=args.stream, bottleneck=args.bottleneck, delimiter=args.delimiter,
-                  **options)
+                  relative=args.relative, **options)
     except (CsvFormatError, ValueError) as e:
         sys.exit(f"error: {e}")
 
