@@ -123,6 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     scores = {d: {p: metrics.nab_score(corpus[d], p) for p in metrics.NAB_PROFILES} for d in corpus}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps({"corpus": scores, "series": per_series,
+                                                       "training": {"kind": "dense", "window": WINDOW, **TRAINING},
                                                        "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series)", "",
              f"A dense autoencoder per series (window {WINDOW}, each value as its distance to the series' moving "

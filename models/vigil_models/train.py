@@ -190,7 +190,6 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
     if ensemble < 1:
         raise ValueError(f"ensemble must be at least 1 member, got {ensemble}")
     started = time.monotonic() if started is None else started
-    seed_everything(seed)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
         # These models have at most ~100k weights: extra intra-op threads gain little, and where
