@@ -26,6 +26,7 @@ from . import datasets, evaluate, metrics
 from .csv_data import LabelledRows, read_csv
 from .train_csv import train_csv
 
+KIND = "dense"
 WINDOW = 16
 POT_MIN_PEAKS = 10  # the job's Spot.MIN_PEAKS: threshold.pot-init-scores x (1 - pot-level) must reach it
 # A probationary period gives 180 to 585 training windows: in batches of 256 that is one to three steps
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> None:
         # One replay directory per output directory, so that runs with other job parameters keep their own.
         eval_dir = args.work / "eval" / args.out.name / name.replace("/", "__").removesuffix(".csv")
         if not (args.reuse_models and (model / "model.json").is_file()):
-            train_csv(data.with_suffix(".train.csv"), model, kind="dense", window_size=WINDOW, log=lambda _: None,
+            train_csv(data.with_suffix(".train.csv"), model, kind=KIND, window_size=WINDOW, log=lambda _: None,
                       **TRAINING)
         rows = read_csv(data)
         protocol = probation_parameters(len(rows), job_parameters)
@@ -123,10 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     scores = {d: {p: metrics.nab_score(corpus[d], p) for p in metrics.NAB_PROFILES} for d in corpus}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps({"corpus": scores, "series": per_series,
-                                                       "training": {"kind": "dense", "window": WINDOW, **TRAINING},
+                                                       "training": {"kind": KIND, "window": WINDOW, **TRAINING},
                                                        "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series)", "",
-             f"A dense autoencoder per series (window {WINDOW}, each value as its distance to the series' moving "
+             f"A {KIND} autoencoder per series (window {WINDOW}, each value as its distance to the series' moving "
              f"mean before it, weight {RELATIVE:g}) trained on its probationary period (batches of "
              f"{TRAINING['batch_size']}, at most {TRAINING['epochs']} epochs, stopping after {TRAINING['patience']} "
              f"epochs without a better validation loss; an ensemble of {TRAINING['ensemble']} from seeds "
