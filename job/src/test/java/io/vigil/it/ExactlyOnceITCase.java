@@ -83,8 +83,10 @@ class ExactlyOnceITCase {
 
     /**
      * Throws once, in one subtask, after at least one checkpoint has completed (so some alerts are
-     * already committed) and after {@code after} records. Until the first checkpoint it slows the
-     * stream down, so the failure lands mid-stream rather than after the bounded input is done.
+     * already committed) and after {@code after} records. Until the first checkpoint it holds each
+     * record for a millisecond (a subtask's share of the input then takes seconds, longer than the
+     * first checkpoint on a slow or a fast machine), so the failure lands mid-stream rather than
+     * after the bounded input is done.
      */
     static final class FailOnceAfterACheckpoint extends RichMapFunction<RawEvent, RawEvent> implements CheckpointListener {
         static final AtomicBoolean FAILED = new AtomicBoolean();
@@ -101,7 +103,7 @@ class ExactlyOnceITCase {
         @Override
         public RawEvent map(RawEvent event) throws Exception {
             seen++;
-            if (!CHECKPOINTED.get() && seen % 16 == 0) {
+            if (!CHECKPOINTED.get()) {
                 Thread.sleep(1);
             }
             if (CHECKPOINTED.get() && seen >= after && FAILED.compareAndSet(false, true)) {
