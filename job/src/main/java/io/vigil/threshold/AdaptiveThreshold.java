@@ -28,6 +28,8 @@ import org.apache.flink.streaming.api.TimerService;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Decides which scored windows are anomalies, with a threshold per key, and turns them into
@@ -51,12 +53,20 @@ import org.apache.flink.util.OutputTag;
  * hold back updates (counted, not written); an end is always written for an incident that wrote
  * anything, so a consumer can close what it opened.
  *
+ * <p>A new model (another ONNX file, by its SHA-256) scores on another scale. Each key records which
+ * model its learned thresholds come from (state {@value #MODEL_STATE_NAME}); restored under another
+ * model, a key starts its thresholds again from the new model's calibration at its next score. Its
+ * window and any open incident carry over.
+ *
  * <p>Metrics: counters {@code scores}, {@code anomalies}, {@code alerts} (start and update written),
- * {@code alertsSuppressed}, {@code incidents}, {@code nanScores}; meter {@code alertsPerSecond}.
+ * {@code alertsSuppressed}, {@code incidents}, {@code nanScores}, {@code thresholdsReseeded}; meter
+ * {@code alertsPerSecond}.
  */
 public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow, Alert> {
 
     private static final long serialVersionUID = 2L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdaptiveThreshold.class);
 
     /** Every score with its threshold, for the optional scores topic. */
     public static final OutputTag<ScoreRecord> SCORES = new OutputTag<>("scores", TypeInformation.of(ScoreRecord.class));
@@ -66,6 +76,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     public static final String QUANTILE_STATE_NAME = "threshold-quantile";
     public static final String POT_STATE_NAME = "threshold-pot";
     public static final String INCIDENT_STATE_NAME = "incident";
+    public static final String MODEL_STATE_NAME = "threshold-model";
 
     /**
      * ln(0) is −∞: a zero score (a perfect reconstruction) is taken as this instead. Far below any
@@ -76,6 +87,8 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private final String stream;
     private final String modelName;
     private final String modelVersion;
+    /** The first 64 bits of the model's ONNX SHA-256: which model's scores a key's thresholds learned. */
+    private final long modelId;
     private final String[] columns;
     private final ModelContract.Calibration calibration;
     private final ThresholdRules initialRules;
@@ -99,6 +112,8 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private transient ValueState<QuantileState> quantileState;
     private transient ValueState<PotState> potState;
     private transient ValueState<IncidentState> incidentState;
+    private transient ValueState<Long> learnedModel;
+    private transient boolean reseedLogged;
     private transient MessageDigest sha256;
     private transient Counter alerts;
     private transient Counter anomalies;
@@ -106,6 +121,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private transient Counter incidents;
     private transient Counter scores;
     private transient Counter nanScores;
+    private transient Counter reseeded;
 
     public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings) {
         this(stream, contract, settings, AlertSettings.defaults(), null);
@@ -138,6 +154,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         this.stream = stream;
         this.modelName = contract.name();
         this.modelVersion = contract.version();
+        this.modelId = modelId(contract);
         this.columns = contract.columns().toArray(new String[0]);
         this.calibration = contract.calibration();
         this.initialRules = rules;
@@ -181,6 +198,11 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     /** The sigma method's state: a few dozen bytes per key. */
     static ValueStateDescriptor<ThresholdState> stateDescriptor(Duration ttl) {
         return descriptor(STATE_NAME, ThresholdState.class, ttl);
+    }
+
+    /** The first 64 bits of the SHA-256 of the model's ONNX file, as its contract names it. */
+    static long modelId(ModelContract contract) {
+        return Long.parseUnsignedLong(contract.onnx().sha256().substring(0, 16), 16);
     }
 
     /** The model's calibration, which every key's threshold starts from. */
@@ -246,6 +268,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             }
         }
         incidentState = getRuntimeContext().getState(descriptor(INCIDENT_STATE_NAME, IncidentState.class, stateTtl));
+        learnedModel = getRuntimeContext().getState(descriptor(MODEL_STATE_NAME, Long.class, stateTtl));
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
@@ -258,6 +281,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         incidents = metrics.counter("incidents");
         scores = metrics.counter("scores");
         nanScores = metrics.counter("nanScores");
+        reseeded = metrics.counter("thresholdsReseeded");
         metrics.meter("alertsPerSecond", new MeterView(alerts));
     }
 
@@ -269,6 +293,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     /** Judges one score of the current key; shared with the operator that takes control commands. */
     public void process(ScoredWindow window, TimerService timers, Consumer<ScoreRecord> scoreOut, Collector<Alert> out) throws Exception {
         scores.inc();
+        forgetAnotherModelsThresholds();
         int rule = rules.indexFor(window.key());
         settings = settingsByRule[rule];
         judge = judges[rule];
@@ -291,6 +316,34 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             }
         }
         scoreOut.accept(new ScoreRecord(stream, window.key(), window.timestamp(), score, threshold, anomalous, window.events()));
+    }
+
+    /**
+     * Clears the current key's learned thresholds if another model's scores taught them. A key
+     * without the record is new, or was restored from a savepoint taken before keys recorded their
+     * model: its state, if any, is kept, as it always was.
+     */
+    private void forgetAnotherModelsThresholds() throws Exception {
+        Long learnedFrom = learnedModel.value();
+        if (learnedFrom != null && learnedFrom == modelId) {
+            return;
+        }
+        if (learnedFrom != null) {
+            for (ValueState<?> state : new ValueState<?>[] {sigmaState, quantileState, potState}) {
+                if (state != null) {
+                    state.clear();
+                }
+            }
+            reseeded.inc();
+            if (!reseedLogged) {
+                reseedLogged = true;
+                LOG.info("stream {}: model {} {} (onnx {}) replaces the model whose scores the restored thresholds"
+                        + " learned ({}): each key starts its thresholds again from this model's calibration at its"
+                        + " next score (metric thresholdsReseeded counts them)", stream, modelName, modelVersion,
+                        String.format("%016x", modelId), String.format("%016x", learnedFrom));
+            }
+        }
+        learnedModel.update(modelId);
     }
 
     private Judge.Judgement judge(double score) throws Exception {

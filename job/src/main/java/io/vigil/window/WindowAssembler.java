@@ -38,8 +38,8 @@ import org.apache.flink.util.OutputTag;
  * the release time as their record timestamp (never behind the watermark, so downstream event-time
  * logic sees none of them as late); {@link ScoringRequest#timestamp()} is the newest event's time.
  *
- * <p>A restored {@code "window"} state of another shape (a model with another window size or
- * column count) is dropped and the key starts over.
+ * <p>A restored {@code "window"} state of another model's layout (another window size, or other
+ * features) is dropped and the key's window fills again from its next events.
  *
  * <p>Keyed state (the names are part of the savepoint format):
  * <ul>

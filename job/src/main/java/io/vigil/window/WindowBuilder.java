@@ -1,9 +1,11 @@
 package io.vigil.window;
 
 import io.vigil.model.FeatureSpec;
+import io.vigil.model.LoadedModel;
 import io.vigil.model.ModelContract;
 import io.vigil.parse.Encoding;
 import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,6 +45,8 @@ public final class WindowBuilder implements Serializable {
     /** Columns that hold a value relative to the key's moving mean, and the weights of those means. */
     private final int[] relativeColumns;
     private final double[] relativeWeights;
+    /** Identifies the window size and the features, encodings included, that fill the ring. */
+    private final long layout;
 
     /** @throws IllegalArgumentException if the contract is invalid */
     public WindowBuilder(ModelContract contract) {
@@ -76,6 +80,19 @@ public final class WindowBuilder implements Serializable {
         this.derived = derivedFeatures.toArray(DerivedFeature[]::new);
         this.relativeColumns = relative.stream().mapToInt(Integer::intValue).toArray();
         this.relativeWeights = weights.stream().mapToDouble(Double::doubleValue).toArray();
+        this.layout = layout(size, contract.features());
+    }
+
+    /** The first 64 bits of SHA-256 over the window size and the feature specs; never 0, which means unknown. */
+    private static long layout(int size, List<FeatureSpec> features) {
+        String sha256 = LoadedModel.sha256((size + "|" + features).getBytes(StandardCharsets.UTF_8));
+        long value = Long.parseUnsignedLong(sha256.substring(0, 16), 16);
+        return value == 0 ? 1 : value;
+    }
+
+    /** What {@link WindowState#layout} holds for this model's windows. */
+    public long layout() {
+        return layout;
     }
 
     public int windowSize() {
@@ -88,16 +105,18 @@ public final class WindowBuilder implements Serializable {
 
     /** The history of a key not seen before. */
     public WindowState newState() {
-        return new WindowState(new float[size * columnCount], 0, 0, new double[relativeColumns.length]);
+        return new WindowState(new float[size * columnCount], 0, 0, new double[relativeColumns.length], layout);
     }
 
     /**
-     * Whether a restored state has this model's shape. A state written under a model with another
-     * window size or column count cannot be continued and has to start over.
+     * Whether a restored state holds this model's columns. A state written under a model with
+     * another window size or other features cannot be continued and has to start over. One written
+     * before states kept their layout fits if its shape does.
      */
     public boolean fits(WindowState state) {
         return state.ring != null && state.ring.length == size * columnCount && state.steps >= 0
-                && state.baselines != null && state.baselines.length == relativeColumns.length;
+                && state.baselines != null && state.baselines.length == relativeColumns.length
+                && (state.layout == 0 || state.layout == layout);
     }
 
     /**
@@ -113,6 +132,7 @@ public final class WindowBuilder implements Serializable {
         }
         int row = (int) (state.steps % size) * columnCount;
         System.arraycopy(columns, 0, state.ring, row, columnCount);
+        state.layout = layout; // adopts a state restored from before layouts were kept
         for (DerivedFeature feature : derived) {
             if (FeatureSpec.SECONDS_SINCE_PREVIOUS.equals(feature.kind()) && state.steps == 0) {
                 // No previous event: a neutral value, the one that normalizes to 0.

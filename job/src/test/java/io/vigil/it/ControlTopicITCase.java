@@ -16,7 +16,6 @@ import io.vigil.testing.KafkaTestBroker;
 import io.vigil.testing.PipelineRun;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -81,7 +80,7 @@ class ControlTopicITCase {
             JobClient job = env.executeAsync("vigil-control-test");
             try {
                 send(kafka, first);
-                List<JsonNode> before = await(kafka, "alerts", alerts -> alerts.stream().anyMatch(a -> key(a).startsWith(QUIETED))
+                List<JsonNode> before = PipelineRun.awaitJson(kafka, "alerts", alerts -> alerts.stream().anyMatch(a -> key(a).startsWith(QUIETED))
                         && alerts.stream().anyMatch(a -> !key(a).startsWith(QUIETED)));
                 assertThat(before).as("the first spike alerts keys on both sides of the prefix")
                         .anyMatch(a -> key(a).startsWith(QUIETED)).anyMatch(a -> !key(a).startsWith(QUIETED));
@@ -92,7 +91,7 @@ class ControlTopicITCase {
                 // A fence: a command the operator rejects, after the one under test. Commands reach
                 // it in order, so once this one is dead-lettered, the first is in force.
                 kafka.send("control", null, "{\"command\":\"set\",\"parameters\":{\"k\":\"-1\"}}".getBytes(StandardCharsets.UTF_8));
-                List<JsonNode> dead = await(kafka, "dead-letters", d -> d.stream().anyMatch(r -> r.path("topic").asText().equals("control")));
+                List<JsonNode> dead = PipelineRun.awaitJson(kafka, "dead-letters", d -> d.stream().anyMatch(r -> r.path("topic").asText().equals("control")));
                 assertThat(dead).filteredOn(r -> r.path("topic").asText().equals("control"))
                         .singleElement().satisfies(r -> assertThat(r.path("reason").asText()).isEqualTo("invalid_command"));
 
@@ -100,7 +99,7 @@ class ControlTopicITCase {
                 long from = secondHalfStart;
                 Predicate<JsonNode> secondHalf = a -> Instant.parse(a.path("event_time").asText()).toEpochMilli() >= from
                         && !a.path("incident").asText().equals("end");
-                List<JsonNode> after = await(kafka, "alerts",
+                List<JsonNode> after = PipelineRun.awaitJson(kafka, "alerts",
                         alerts -> alerts.stream().filter(secondHalf).map(ControlTopicITCase::key).distinct().count() >= 10);
 
                 List<JsonNode> secondSpike = after.stream().filter(secondHalf).toList();
@@ -147,7 +146,7 @@ class ControlTopicITCase {
             JobClient before = first.executeAsync("vigil-without-control");
             send(kafka, input.first());
             // Every key has alerted on the first spike and learned past it before the savepoint.
-            await(kafka, "scores-before", scores -> scores.size() >= 16 * (PER_KEY / 2 - 40));
+            PipelineRun.awaitJson(kafka, "scores-before", scores -> scores.size() >= 16 * (PER_KEY / 2 - 40));
             String savepoint = before.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
                     .get(60, TimeUnit.SECONDS);
             List<JsonNode> scoresBefore = PipelineRun.readJson(kafka, "scores-before");
@@ -165,12 +164,12 @@ class ControlTopicITCase {
                         "{\"command\":\"set\",\"scope\":{\"prefix\":\"pump-001\"},\"parameters\":{\"threshold.k\":\"50\"}}"
                                 .getBytes(StandardCharsets.UTF_8));
                 kafka.send("control", null, "{\"command\":\"set\",\"parameters\":{\"k\":\"-1\"}}".getBytes(StandardCharsets.UTF_8));
-                await(kafka, "dead-letters", d -> d.stream().anyMatch(r -> r.path("topic").asText().equals("control")));
+                PipelineRun.awaitJson(kafka, "dead-letters", d -> d.stream().anyMatch(r -> r.path("topic").asText().equals("control")));
                 send(kafka, input.second());
                 long from = input.secondHalfStart();
                 Predicate<JsonNode> secondSpike = a -> Instant.parse(a.path("event_time").asText()).toEpochMilli() >= from
                         && !a.path("incident").asText().equals("end");
-                List<JsonNode> alerts = await(kafka, "alerts",
+                List<JsonNode> alerts = PipelineRun.awaitJson(kafka, "alerts",
                         all -> all.stream().filter(secondSpike).map(ControlTopicITCase::key).distinct().count() >= 10);
                 List<JsonNode> scoresAfter = PipelineRun.readJson(kafka, "scores-after");
 
@@ -265,18 +264,6 @@ class ControlTopicITCase {
     private static void send(KafkaTestBroker kafka, List<ProducerRecord<byte[], byte[]>> records) {
         try (KafkaProducer<byte[], byte[]> producer = kafka.producer()) {
             records.forEach(producer::send);
-        }
-    }
-
-    /** The topic's committed records once they satisfy {@code done}; fails after 40 s. */
-    private static List<JsonNode> await(KafkaTestBroker kafka, String topic, Predicate<List<JsonNode>> done) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(40).toNanos();
-        while (true) {
-            List<JsonNode> records = PipelineRun.readJson(kafka, topic);
-            if (done.test(records) || System.nanoTime() > deadline) {
-                return records;
-            }
-            Thread.sleep(250);
         }
     }
 }

@@ -97,6 +97,19 @@ public final class PipelineRun {
         return JobSettings.fromArgs(args.toArray(String[]::new));
     }
 
+    /** The topic's committed records, as JSON, once they satisfy {@code done}, or as they are after 40 s. */
+    public static List<JsonNode> awaitJson(KafkaTestBroker kafka, String topic, java.util.function.Predicate<List<JsonNode>> done)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + java.time.Duration.ofSeconds(40).toNanos();
+        while (true) {
+            List<JsonNode> records = readJson(kafka, topic);
+            if (done.test(records) || System.nanoTime() > deadline) {
+                return records;
+            }
+            Thread.sleep(250);
+        }
+    }
+
     /** Every committed record of a topic as JSON. */
     public static List<JsonNode> readJson(KafkaTestBroker kafka, String topic) {
         List<JsonNode> out = new ArrayList<>();

@@ -265,6 +265,76 @@ class AdaptiveThresholdTest {
         restored.close();
     }
 
+    /** The test model retrained: another ONNX file, and a calibration whose ln(score) ~ N(ln 0.6, 0.4²). */
+    static ModelContract retrained() {
+        ModelContract c = CONTRACT;
+        ModelContract.Onnx onnx = new ModelContract.Onnx(c.onnx().file(), "f".repeat(64), c.onnx().input(),
+                c.onnx().output(), c.onnx().opset());
+        ModelContract.Calibration calibration = new ModelContract.Calibration(c.calibration().samples(),
+                c.calibration().logMean() + Math.log(2), c.calibration().logStd(), c.calibration().quantiles());
+        return new ModelContract(c.name(), "2.0.0", c.stream(), c.kind(), onnx, c.key(), c.timestamp(), c.features(),
+                c.columns(), c.window(), c.normalization(), c.score(), calibration);
+    }
+
+    static KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> restore(ModelContract contract,
+            ThresholdSettings settings, OperatorSubtaskState snapshot) throws Exception {
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", contract, settings)),
+                ScoredWindow::key, Types.STRING);
+        restored.initializeState(snapshot);
+        restored.open();
+        return restored;
+    }
+
+    @Test
+    void restoredUnderAnotherModelEachKeyStartsAgainFromItsCalibration() throws Exception {
+        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
+        var harness = harness(settings);
+        for (int i = 0; i < 30; i++) {
+            process(harness, "quiet", i, 0.03);
+        }
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
+        harness.close();
+
+        ModelContract retrained = retrained();
+        var restored = restore(retrained, settings, snapshot);
+        assertEquals(30, stateOf(restored, "quiet").count(), "restored as it was until the key scores");
+        process(restored, "quiet", 100, 0.6);
+
+        // Judged from the new calibration (exp(ln 0.6 + 4·0.4)), then that score learned as the first.
+        ThresholdState seed = ThresholdState.seed(retrained.calibration());
+        assertEquals(Math.exp(seed.logThreshold(4.0)), scores(restored).get(0).threshold(), 1e-12);
+        assertEquals(seed.learn(Math.log(0.6), 0.01, 10, retrained.calibration()), stateOf(restored, "quiet"));
+        // Restored again under the same new model, the key keeps what it learned since.
+        OperatorSubtaskState again = restored.snapshot(2L, 2_000L);
+        restored.close();
+        var same = restore(retrained, settings, again);
+        process(same, "quiet", 200, 0.6);
+        assertEquals(2, stateOf(same, "quiet").count());
+        same.close();
+    }
+
+    @Test
+    void aKeyFromASavepointWithoutItsModelRecordKeepsItsThresholds() throws Exception {
+        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
+        var harness = harness(settings);
+        for (int i = 0; i < 30; i++) {
+            process(harness, "quiet", i, 0.03);
+        }
+        ThresholdState quiet = stateOf(harness, "quiet");
+        // As a savepoint written before keys recorded their model: no record.
+        harness.getOperator().getKeyedStateStore()
+                .getState(AdaptiveThreshold.descriptor(AdaptiveThreshold.MODEL_STATE_NAME, Long.class, null)).clear();
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
+        harness.close();
+
+        var restored = restore(retrained(), settings, snapshot);
+        process(restored, "quiet", 100, 0.03);
+        assertEquals(Math.exp(quiet.logThreshold(4.0)), scores(restored).get(0).threshold(), 1e-12);
+        assertEquals(31, stateOf(restored, "quiet").count());
+        restored.close();
+    }
+
     @Test
     void everyScoreGoesToTheScoresSideOutput() throws Exception {
         var harness = harness(DEFAULTS);

@@ -14,9 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.vigil.model.FeatureSpec;
 import io.vigil.model.ModelContract;
 import io.vigil.testing.TestContracts;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The window arithmetic on its own, as offline tools use it. */
@@ -90,6 +93,32 @@ class WindowBuilderTest {
         assertTrue(builder.fits(builder.newState()));
         assertFalse(builder.fits(new WindowBuilder(TestContracts.tiny(3, 1)).newState()));
         assertFalse(builder.fits(new WindowState()));
+    }
+
+    @Test
+    void stateOfOtherFeaturesOfTheSameCountDoesNotFit() {
+        ModelContract c = TestContracts.tiny(1, 1);
+        List<FeatureSpec> features = new ArrayList<>(c.features());
+        FeatureSpec first = features.get(0);
+        features.set(0, new FeatureSpec("pressure", "values.pressure", first.derived(), first.encoding(),
+                first.categories(), first.period(), first.relative()));
+        List<String> columns = new ArrayList<>(c.columns());
+        columns.set(0, "pressure");
+        WindowBuilder other = new WindowBuilder(new ModelContract(c.name(), c.version(), c.stream(), c.kind(), c.onnx(),
+                c.key(), c.timestamp(), features, columns, c.window(), c.normalization(), c.score(), c.calibration()));
+
+        assertEquals(other.newState().ring.length, builder.newState().ring.length, "the same shape");
+        assertFalse(builder.fits(other.newState()));
+        assertTrue(other.fits(other.newState()));
+    }
+
+    @Test
+    void stateWithoutItsLayoutFitsByShapeAndIsAdoptedByTheNextEvent() {
+        WindowState old = builder.newState();
+        old.layout = 0; // as restored from a savepoint written before states kept their layout
+        assertTrue(builder.fits(old));
+        builder.append(old, "k", 1, columns(20f, 1f, 0.5f, 0.5f));
+        assertEquals(builder.layout(), old.layout);
     }
 
     @Test
