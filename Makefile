@@ -87,8 +87,11 @@ target/demo.classpath: $(shell find job/src/main deploy/demo/src -type f) pom.xm
 	mkdir -p target
 	$(MVN) -DskipTests package dependency:build-classpath -Dmdep.outputFile=$(CURDIR)/target/demo.classpath -pl deploy/demo -am
 
+# The demo's logging (alerts on the console, the rest in build/demo/demo.log), named because the job's
+# test jar on the classpath (for the embedded broker) brings a log4j2-test.properties that log4j prefers.
 demo: target/demo.classpath
-	java -Xmx2g $(JAVA_OPENS) -cp deploy/demo/target/classes:job/target/classes:$$(cat target/demo.classpath) \
+	java -Xmx2g $(JAVA_OPENS) -Dlog4j2.configurationFile=log4j2.properties \
+	  -cp deploy/demo/target/classes:job/target/classes:$$(cat target/demo.classpath) \
 	  io.vigil.demo.Demo --seconds $(DEMO_SECONDS)
 
 # Training data comes from the project's generator (normal behaviour only), then PyTorch trains and exports.
