@@ -5,7 +5,7 @@
 #   1. reference run: the labelled anomalies are alerted; every input is scored or dead-lettered; the
 #      metrics the Grafana dashboard queries are served by the cluster's Prometheus reporters
 #   2. kill -9 the TaskManager mid-stream, start a new one: the same alerts as run 1, none twice, none missing
-#   3. stop with a savepoint mid-stream, resume with another --threshold.k: the keys' learned state is kept
+#   3. stop with a savepoint mid-stream, resume with another --threshold.k: the keys' learned state is kept, at parallelism 1 (from 2)
 #      and the new k is in force
 #   4. restart the broker mid-stream: no input lost, the same alerts as run 1
 #   5. SASL: a second broker whose client listener takes SASL_PLAINTEXT only (kafka.sh with KAFKA_SASL=on,
@@ -253,7 +253,7 @@ if wants 2; then
 fi
 
 if wants 3; then
-  log "run 3: stop with a savepoint mid-stream, resume with --threshold.k $K_AFTER"
+  log "run 3: stop with a savepoint mid-stream, resume with --threshold.k $K_AFTER at parallelism 1 (from 2)"
   job="$(submit savepoint)"
   await_committed "$job" savepoint
   savepoint="$("$LOCAL/job.sh" stop "$job" "$WORK/savepoints")"
@@ -262,7 +262,7 @@ if wants 3; then
   mapfile -t args < <(job_args savepoint --threshold.k "$K_AFTER")
   for i in "${!args[@]}"; do [[ "${args[$i]}" == scores-savepoint ]] && args[$i]=scores-resumed; done
   splits_before="$(finished_splits)"
-  job="$("$LOCAL/job.sh" resume "$savepoint" --parallelism 2 -- "${args[@]}")"
+  job="$("$LOCAL/job.sh" resume "$savepoint" --parallelism 1 -- "${args[@]}")"
   # A bounded Kafka source restored from a savepoint reads to its stopping offsets but never finishes
   # (flink-connector-kafka 5.0.0: the restored enumerator does not signal "no more splits", FLINK-31006).
   # So: wait until both partitions are read, then stop with --drain, which fires every pending window.

@@ -238,6 +238,14 @@ class JobSettingsTest {
     }
 
     @Test
+    void maxParallelismGivenAtTheFirstStartReachesTheJob() {
+        // docs/deploy.md, rescaling: the bound of later rescales is set this way.
+        Configuration conf = DetectionJob.flinkConfiguration(parse(minimal("--flink.pipeline.max-parallelism", "1024")));
+        assertThat(org.apache.flink.streaming.api.environment.StreamExecutionEnvironment.getExecutionEnvironment(conf)
+                .getMaxParallelism()).isEqualTo(1024);
+    }
+
+    @Test
     void helpListsEveryParameterWithItsDescription() {
         String help = Help.text();
         for (ConfigOption<?> option : JobOptions.ALL) {

@@ -38,27 +38,76 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A retrained model rolled out the way docs/deploy.md says: stop with a savepoint, resume with the
- * new model's directory. Each key goes on with its window (same features, same size), and its
- * thresholds start again from the new model's calibration instead of judging the new model's
- * scores by what the old model's taught them.
+ * What carries over when a job is stopped with a savepoint and resumed with changes (docs/deploy.md):
+ * each key's window and learned thresholds, into another parallelism; and into a retrained model,
+ * the window, while the thresholds start again from the new model's calibration instead of judging
+ * its scores by what the old model's taught them.
  */
-class ModelRolloutITCase {
+class SavepointRestoreITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(3).build());
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int KEYS = 16;
     private static final int PER_KEY = 400;
 
     @Test
+    void eachKeyKeepsItsWindowAndThresholdsAtAnotherParallelism(@TempDir Path savepoints) throws Exception {
+        String model = PipelineRun.SENSOR_MODEL.toString();
+        Resumed resumed = stopAndResume(savepoints,
+                List.of("--stream.sensors.model", model, "--flink.parallelism.default", "2"),
+                List.of("--stream.sensors.model", model, "--flink.parallelism.default", "3"));
+
+        assertThat(resumed.firstAfter().keySet()).as("every key resumed").isEqualTo(resumed.lastBefore().keySet());
+        // A key that had lost its window would first wait for 16 events and account for them all at once.
+        assertThat(resumed.firstAfter().values()).as("every key went on with its window: its first score accounts for one new event")
+                .allSatisfy(s -> assertThat(s.path("events").asInt()).isEqualTo(1));
+        double seedThreshold = seedThreshold(ModelContract.load(PipelineRun.SENSOR_MODEL));
+        assertThat(resumed.lastBefore().values()).as("thresholds had moved away from the calibration's before the savepoint")
+                .anySatisfy(s -> assertThat(s.path("threshold").asDouble()).isNotCloseTo(seedThreshold, withPercentage(5)));
+        resumed.firstAfter().forEach((key, score) -> {
+            double learned = resumed.lastBefore().get(key).path("threshold").asDouble();
+            // The last score before the savepoint is learned too, which moves the threshold a little.
+            assertThat(score.path("threshold").asDouble()).as("%s's first threshold at parallelism 3", key)
+                    .isCloseTo(learned, withPercentage(2));
+        });
+    }
+
+    @Test
     void aRetrainedModelKeepsEachKeysWindowAndRestartsItsThresholdsFromItsCalibration(
             @TempDir Path savepoints, @TempDir Path retrainedDir) throws Exception {
         ModelContract retrained = retrained(PipelineRun.SENSOR_MODEL, retrainedDir);
+        Resumed resumed = stopAndResume(savepoints,
+                List.of("--stream.sensors.model", PipelineRun.SENSOR_MODEL.toString(), "--flink.parallelism.default", "1"),
+                List.of("--stream.sensors.model", retrainedDir.toString(), "--flink.parallelism.default", "1"));
+
+        assertThat(resumed.firstAfter().keySet()).as("every key resumed").isEqualTo(resumed.lastBefore().keySet());
+        assertThat(resumed.firstAfter().values()).as("every key went on with its window: its first score accounts for one new event")
+                .allSatisfy(s -> assertThat(s.path("events").asInt()).isEqualTo(1));
+        double seedThreshold = seedThreshold(retrained);
+        resumed.firstAfter().forEach((key, score) -> {
+            double learned = resumed.lastBefore().get(key).path("threshold").asDouble();
+            assertThat(learned).as("%s's threshold under the old model is not the new model's seed", key)
+                    .isNotCloseTo(seedThreshold, withPercentage(10));
+            assertThat(score.path("threshold").asDouble()).as("%s's first threshold under the new model", key)
+                    .isCloseTo(seedThreshold, withPercentage(1e-6));
+        });
+    }
+
+    /** Per key, its last score before the savepoint and its first after the restore. */
+    private record Resumed(Map<String, JsonNode> lastBefore, Map<String, JsonNode> firstAfter) {}
+
+    /**
+     * Runs the job on the first half of the input, stops it with a savepoint once every key has
+     * scored most of that half, resumes it with {@code afterArgs} and gives it the second half. The
+     * arguments name the model and the parallelism.
+     */
+    private static Resumed stopAndResume(Path savepoints, List<String> beforeArgs, List<String> afterArgs) throws Exception {
         try (KafkaTestBroker kafka = KafkaTestBroker.start()) {
-            for (String topic : List.of("sensors", "alerts", "dead-letters", "scores-before", "scores-after")) {
+            kafka.createTopic("sensors", 4);
+            for (String topic : List.of("alerts", "dead-letters", "scores-before", "scores-after")) {
                 kafka.createTopic(topic, 1);
             }
             List<GeneratedEvent> events = new ArrayList<>(Generator.generate(GeneratorConfig.defaults()
@@ -67,49 +116,40 @@ class ModelRolloutITCase {
             events.sort(Comparator.comparingLong(GeneratedEvent::timestamp));
             int half = events.size() / 2;
 
-            JobClient before = start(common(kafka, PipelineRun.SENSOR_MODEL, "--scores.topic", "scores-before"));
+            JobClient before = start(common(kafka, beforeArgs, "--scores.topic", "scores-before"));
             PipelineRun.produce(kafka, events.subList(0, half), Map.of("sensors", "sensors"));
             PipelineRun.awaitJson(kafka, "scores-before", scores -> scores.size() >= KEYS * (PER_KEY / 2 - 40));
             String savepoint = before.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
                     .get(60, TimeUnit.SECONDS);
-            List<JsonNode> scoresBefore = PipelineRun.readJson(kafka, "scores-before");
+            Map<String, JsonNode> lastBefore = lastByKey(PipelineRun.readJson(kafka, "scores-before"));
 
-            JobClient after = start(common(kafka, retrainedDir, "--scores.topic", "scores-after",
-                    "--flink.execution.state-recovery.path", savepoint));
+            List<String> resumeArgs = new ArrayList<>(afterArgs);
+            resumeArgs.addAll(List.of("--scores.topic", "scores-after", "--flink.execution.state-recovery.path", savepoint));
+            JobClient after = start(common(kafka, resumeArgs));
             try {
                 PipelineRun.produce(kafka, events.subList(half, events.size()), Map.of("sensors", "sensors"));
                 List<JsonNode> scoresAfter = PipelineRun.awaitJson(kafka, "scores-after", scores -> firstByKey(scores).size() == KEYS);
-
-                Map<String, JsonNode> lastBefore = lastByKey(scoresBefore);
-                Map<String, JsonNode> firstAfter = firstByKey(scoresAfter);
-                assertThat(firstAfter.keySet()).as("every key resumed").isEqualTo(lastBefore.keySet());
-                // A key that had lost its window would first wait for 16 events and account for them all at once.
-                assertThat(firstAfter.values()).as("every key went on with its window: its first score accounts for one new event")
-                        .allSatisfy(s -> assertThat(s.path("events").asInt()).isEqualTo(1));
-                double seedThreshold = Math.exp(ThresholdState.seed(retrained.calibration()).logThreshold(ThresholdSettings.DEFAULT_K));
-                firstAfter.forEach((key, score) -> {
-                    double learned = lastBefore.get(key).path("threshold").asDouble();
-                    assertThat(learned).as("%s's threshold under the old model is not the new model's seed", key)
-                            .isNotCloseTo(seedThreshold, withPercentage(10));
-                    assertThat(score.path("threshold").asDouble()).as("%s's first threshold under the new model", key)
-                            .isCloseTo(seedThreshold, withPercentage(1e-6));
-                });
+                return new Resumed(lastBefore, firstByKey(scoresAfter));
             } finally {
                 after.cancel().get();
             }
         }
     }
 
-    private static List<String> common(KafkaTestBroker kafka, Path model, String... more) {
+    private static double seedThreshold(ModelContract contract) {
+        return Math.exp(ThresholdState.seed(contract.calibration()).logThreshold(ThresholdSettings.DEFAULT_K));
+    }
+
+    /** The job's arguments for the sensor stream, with {@code more} and {@code last}. */
+    private static List<String> common(KafkaTestBroker kafka, List<String> more, String... last) {
         List<String> args = new ArrayList<>(List.of(
                 "--streams", "sensors",
-                "--stream.sensors.model", model.toString(),
                 "--stream.sensors.topics", "sensors",
                 "--kafka.bootstrap-servers", kafka.bootstrapServers(),
                 "--kafka.starting-offsets", "earliest",
-                "--checkpoint.interval", "500 ms",
-                "--flink.parallelism.default", "1"));
-        args.addAll(List.of(more));
+                "--checkpoint.interval", "500 ms"));
+        args.addAll(more);
+        args.addAll(List.of(last));
         return args;
     }
 
