@@ -164,6 +164,25 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         for (ThresholdSettings each : rules.all()) {
             // Fails now, naming the parameter, rather than on the first score.
             new Judge(each.validate(), calibration);
+            warnIfUnresolved(each, contract);
+        }
+    }
+
+    /**
+     * A static quantile that the calibration's windows do not reach (fewer than one expected above
+     * it) is listed all the same, but it is then about their largest score, not that quantile.
+     */
+    private static void warnIfUnresolved(ThresholdSettings settings, ModelContract contract) {
+        double level = settings.staticQuantile();
+        if (settings.method() != ThresholdMethod.STATIC || Double.isNaN(level) || !Double.isNaN(settings.staticValue())) {
+            return;
+        }
+        long samples = contract.calibration().samples();
+        if (samples * (1 - level) < 1 - 1e-9) {
+            LOG.warn("threshold.static-quantile = {}: model {} was calibrated on {} windows, fewer than the {} it takes"
+                    + " to expect one above that quantile, so its listed value is about the largest of them and"
+                    + " normal windows may alert more often than 1 in {}", level, contract.name(), samples,
+                    (long) Math.ceil(1 / (1 - level) - 1e-6), (long) Math.round(1 / (1 - level)));
         }
     }
 

@@ -13,7 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.vigil.alert.Alert;
 import io.vigil.alert.AlertSettings;
 import io.vigil.alert.IncidentPhase;
+import io.vigil.model.ModelContract;
 import io.vigil.score.ScoredWindow;
+import io.vigil.testing.CapturedLogs;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -63,6 +65,23 @@ class MethodsAndIncidentsTest {
                 "sensors", CONTRACT, ThresholdSettings.defaults().withStatic(Double.NaN, 0.95)));
         assertEquals("threshold.static-quantile = 0.95: the model's calibration lists only the quantiles "
                 + "[0.5, 0.9, 0.99, 0.999, 0.9999]", e.getMessage());
+    }
+
+    @Test
+    void aStaticQuantileBeyondWhatTheCalibrationResolvesIsWarnedOf() {
+        ModelContract.Calibration c = CONTRACT.calibration();
+        ModelContract fewWindows = new ModelContract(CONTRACT.name(), CONTRACT.version(), CONTRACT.stream(), CONTRACT.kind(),
+                CONTRACT.onnx(), CONTRACT.key(), CONTRACT.timestamp(), CONTRACT.features(), CONTRACT.columns(),
+                CONTRACT.window(), CONTRACT.normalization(), CONTRACT.score(),
+                new ModelContract.Calibration(5_000, c.logMean(), c.logStd(), c.quantiles()));
+        ThresholdSettings q9999 = ThresholdSettings.defaults().withStatic(Double.NaN, 0.9999);
+        try (CapturedLogs logs = new CapturedLogs()) {
+            new AdaptiveThreshold("sensors", CONTRACT, q9999); // 20,000 windows: two expected above it
+            assertTrue(logs.lines().stream().noneMatch(l -> l.contains("threshold.static-quantile")));
+            new AdaptiveThreshold("sensors", fewWindows, q9999);
+            assertTrue(logs.lines().stream().anyMatch(l -> l.contains("threshold.static-quantile = 0.9999: model "
+                    + CONTRACT.name() + " was calibrated on 5000 windows, fewer than the 10000 it takes")), logs.lines().toString());
+        }
     }
 
     @Test
