@@ -238,33 +238,6 @@ class AdaptiveThresholdTest {
         assertNull(stateOf(harness, "never-seen"));
     }
 
-    @Test
-    void snapshotAndRestoreKeepEachKeysState() throws Exception {
-        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
-        var harness = harness(settings);
-        for (int i = 0; i < 30; i++) {
-            process(harness, "quiet", i, 0.03);
-            process(harness, "noisy", i, 1.0);
-        }
-        ThresholdState quiet = stateOf(harness, "quiet");
-        ThresholdState noisy = stateOf(harness, "noisy");
-        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
-        harness.close();
-
-        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
-                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", CONTRACT, settings)),
-                ScoredWindow::key, Types.STRING);
-        restored.initializeState(snapshot);
-        restored.open();
-
-        assertEquals(quiet, stateOf(restored, "quiet"));
-        assertEquals(noisy, stateOf(restored, "noisy"));
-        // The restored baseline is the one that judges the next score.
-        process(restored, "quiet", 100, 0.03);
-        assertEquals(Math.exp(quiet.logThreshold(4.0)), scores(restored).get(0).threshold(), 1e-12);
-        restored.close();
-    }
-
     /** The test model retrained: another ONNX file, and a calibration whose ln(score) ~ N(ln 0.6, 0.4²). */
     static ModelContract retrained() {
         ModelContract c = CONTRACT;
@@ -284,6 +257,29 @@ class AdaptiveThresholdTest {
         restored.initializeState(snapshot);
         restored.open();
         return restored;
+    }
+
+    @Test
+    void snapshotAndRestoreKeepEachKeysState() throws Exception {
+        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
+        var harness = harness(settings);
+        for (int i = 0; i < 30; i++) {
+            process(harness, "quiet", i, 0.03);
+            process(harness, "noisy", i, 1.0);
+        }
+        ThresholdState quiet = stateOf(harness, "quiet");
+        ThresholdState noisy = stateOf(harness, "noisy");
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
+        harness.close();
+
+        var restored = restore(CONTRACT, settings, snapshot);
+
+        assertEquals(quiet, stateOf(restored, "quiet"));
+        assertEquals(noisy, stateOf(restored, "noisy"));
+        // The restored baseline is the one that judges the next score.
+        process(restored, "quiet", 100, 0.03);
+        assertEquals(Math.exp(quiet.logThreshold(4.0)), scores(restored).get(0).threshold(), 1e-12);
+        restored.close();
     }
 
     @Test
