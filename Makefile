@@ -32,10 +32,10 @@ help:
 	@echo "make train DATA=<csv> OUT=<dir> [KIND=dense|lstm|conv|vae] [WINDOW=16]   train a model on a labelled CSV"
 	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
 	@echo "make eval-methods  each threshold method on the KDD Cup 99 and SKAB models of make eval"
-	@echo "make eval-nab  the NAB corpus score over its 58 series (pot thresholds), with Random Cut Forest beside it (~20 min)"
+	@echo "make eval-nab  the NAB corpus score over its 58 series (pot thresholds), with Random Cut Forest beside it (~8 min on 2 cores)"
 	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~12 min each)"
-	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~35 min)"
-	@echo "make eval-all  all of the above, every report under docs/results/ (~3 h)"
+	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~10 min on 2 cores)"
+	@echo "make eval-all  all of the above, every report under docs/results/, one target after the other"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
 	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md);"
 	@echo "              cluster-up KAFKA_SASL=on: a broker that takes SASL only, which submit and generate log in to"
@@ -134,6 +134,9 @@ train: venv
 # --- Published datasets: make eval regenerates docs/results/ (docs/evaluation.md) ----------------------
 # The data is read from $(DATASETS) (default ../shared/datasets); see docs/evaluation.md for its sources.
 EVAL_WORK := build/eval
+# Series or experiments at a time in eval-nab, eval-nab-methods and eval-skab (default: the cores, at most 4).
+EVAL_JOBS ?=
+EVAL_JOBS_ARG = $(if $(EVAL_JOBS),--jobs $(EVAL_JOBS))
 KDD99_ARGS ?=
 SKAB_ARGS ?=
 .PHONY: eval
@@ -151,7 +154,7 @@ eval: venv target/demo.classpath
 	$(MAKE) --no-print-directory evaluate DATA=$(EVAL_WORK)/skab/test.csv MODEL=$(EVAL_WORK)/skab/model \
 	  OUT=docs/results/skab PEER=rcf ARGS="$(SKAB_ARGS)"
 
-# Every report under docs/results/, in order (the methods reuse the models before them): ~3 h on 2 cores.
+# Every report under docs/results/, in order (the methods reuse the models before them).
 .PHONY: eval-all
 eval-all: eval eval-skab eval-nab eval-methods eval-nab-methods
 
@@ -245,7 +248,7 @@ test-compose:
 # Appended prerequisites: `make test` also runs these.
 test: test-compose test-e2e
 
-# NAB's 58 series, each with its own model, and the corpus score (docs/results/nab; ~30 min on 2 cores).
+# NAB's 58 series, each with its own model, and the corpus score (docs/results/nab; ~8 min on 2 cores).
 # NAB rewards one early detection per anomaly window and charges every other one: incidents are merged
 # over an hour and write one alert each (no updates), as for a pager. The threshold is pot, the best of
 # the four methods on NAB (make eval-nab-methods; docs/evaluation.md).
@@ -254,7 +257,7 @@ NAB_THRESHOLD ?= --threshold.method pot
 .PHONY: eval-nab
 eval-nab: venv target/demo.classpath
 	cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) \
-	  --out $(CURDIR)/docs/results/nab --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" -- $(NAB_ARGS) $(NAB_THRESHOLD)
+	  --out $(CURDIR)/docs/results/nab --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" $(EVAL_JOBS_ARG) -- $(NAB_ARGS) $(NAB_THRESHOLD)
 
 # The other threshold methods over the NAB corpus, on the models of `make eval-nab` (docs/results/methods/nab-*).
 # dspot: pot with a drift window of one day of NAB's 5-minute points.
@@ -269,17 +272,18 @@ eval-nab-methods: venv target/demo.classpath
 	  esac; \
 	  (cd models && .venv/bin/python -m vigil_models.nab_corpus --datasets $(abspath $(DATASETS)) --reuse-models --no-peer \
 	    --out $(CURDIR)/docs/results/methods/nab-$$method --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" \
-	    -- $(NAB_ARGS) $$threshold) || exit 1; \
+	    $(EVAL_JOBS_ARG) -- $(NAB_ARGS) $$threshold) || exit 1; \
 	done
 
-# SKAB as its own notebooks run it (docs/results/skab-protocol; ~35 min on 2 cores): per experiment a conv model
+# SKAB as its own notebooks run it (docs/results/skab-protocol; ~10 min on 2 cores): per experiment a conv model
 # trained on its first 400 rows, the experiment replayed through the job with a static threshold at SKAB's
 # control limit (calibration 0.999 quantile x (4/3)^2), Random Cut Forest beside it, counts pooled as SKAB pools them.
 SKAB_PROTOCOL_ARGS ?=
 .PHONY: eval-skab
 eval-skab: venv target/demo.classpath
 	cd models && .venv/bin/python -m vigil_models.skab_protocol --datasets $(abspath $(DATASETS)) \
-	  --out $(CURDIR)/docs/results/skab-protocol --work $(CURDIR)/build/skab-protocol --java "$(JAVA_RUN)" -- $(SKAB_PROTOCOL_ARGS)
+	  --out $(CURDIR)/docs/results/skab-protocol --work $(CURDIR)/build/skab-protocol --java "$(JAVA_RUN)" $(EVAL_JOBS_ARG) \
+	  -- $(SKAB_PROTOCOL_ARGS)
 
 # Each threshold method on the KDD Cup 99 and SKAB models of `make eval` (docs/results/methods/).
 METHODS ?= sigma quantile pot static

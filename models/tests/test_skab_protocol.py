@@ -93,7 +93,7 @@ def test_the_protocol_runs_each_experiment_through_the_job_and_pools_the_counts(
     write_experiment(tmp_path / "skab" / "data" / "valve1" / "0.csv", 10, 470, 420, 450, seed=1)
     write_experiment(tmp_path / "skab" / "data" / "valve2" / "1.csv", 11, 460, 430, 445, seed=2)
     skab_protocol.main(["--datasets", str(tmp_path), "--work", str(tmp_path / "work"), "--out", str(tmp_path / "out"),
-                        "--java", JAVA])
+                        "--java", JAVA, "--jobs", "2"])
     result = json.loads((tmp_path / "out" / "metrics.json").read_text())
     experiments = result["experiments"]
     assert sorted(experiments) == ["valve1-0", "valve2-1"]

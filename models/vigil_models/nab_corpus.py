@@ -1,7 +1,7 @@
 """The NAB corpus score: every NAB series through the job, and through Random Cut Forest beside it.
 
     python -m vigil_models.nab_corpus --out OUT --java "java -cp ..." [--datasets DIR] [--reuse-models] [--no-peer]
-        [-- job parameters]
+        [--jobs N] [-- job parameters]
 
 For each of the 58 series: a model is trained on its probationary period (the first 15 %, at most 750
 points, where NAB scores no detection; without labels), the whole series is replayed through the job
@@ -13,6 +13,7 @@ Writes OUT/metrics.json (per series and for the corpus) and OUT/report.md.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shlex
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, evaluate, metrics
+from . import datasets, evaluate, metrics, parallel
 from .csv_data import LabelledRows, read_csv
 from .train_csv import train_csv
 
@@ -56,12 +57,17 @@ def probation_parameters(length: int, job_parameters: list[str]) -> list[str]:
     that comes from a few dozen held-out windows. pot-level stays at its default 0.98 where that
     leaves the job's minimum of peaks, and is lowered just enough where the period is shorter.
     Parameters the user gives win: nothing is added for one they set."""
-    given = {p.removeprefix("--").split("=", 1)[0] for p in job_parameters if p.startswith("--")}
-    if given & {"threshold.pot-init-scores", "threshold.pot-level"}:
+    if pot_tail_given(job_parameters):
         return []
     windows = metrics.nab_probation(length) - (WINDOW - 1)
     level = min(0.98, math.floor((1 - POT_MIN_PEAKS / windows) * 1000) / 1000)
     return ["--threshold.pot-init-scores", str(windows), "--threshold.pot-level", f"{level:g}"]
+
+
+def pot_tail_given(job_parameters: list[str]) -> bool:
+    """Whether the user's job parameters set pot's initial tail themselves."""
+    given = {p.removeprefix("--").split("=", 1)[0] for p in job_parameters if p.startswith("--")}
+    return bool(given & {"threshold.pot-init-scores", "threshold.pot-level"})
 
 
 def series_detections(eval_dir: Path, data: Path, rows: LabelledRows, windows_file: Path,
@@ -78,6 +84,22 @@ def series_detections(eval_dir: Path, data: Path, rows: LabelledRows, windows_fi
     return out
 
 
+def score_series(name: str, work: Path, out_name: str, java: list[str], job_parameters: list[str], windows_file: Path,
+                 reuse_models: bool, peer: bool, training: dict) -> tuple[dict, dict[str, metrics.NabSeries]]:
+    """Trains (or reuses) one series' model and replays the series: its evaluate result and its detections."""
+    data = work / "data" / name
+    model = work / "models" / name.replace("/", "__").removesuffix(".csv")
+    # One replay directory per output directory, so that runs with other job parameters keep their own.
+    eval_dir = work / "eval" / out_name / name.replace("/", "__").removesuffix(".csv")
+    if not (reuse_models and (model / "model.json").is_file()):
+        train_csv(data.with_suffix(".train.csv"), model, kind=KIND, window_size=WINDOW, log=lambda _: None, **training)
+    rows = read_csv(data)
+    protocol = probation_parameters(len(rows), job_parameters)
+    result = evaluate.evaluate(data, model, eval_dir, java, protocol + job_parameters, windows_file,
+                               peer="rcf" if peer else None)
+    return result, series_detections(eval_dir, data, rows, windows_file, peer=peer)
+
+
 def main(argv: list[str] | None = None) -> None:
     argv, job_parameters = evaluate.split_job_parameters(list(sys.argv[1:] if argv is None else argv))
     import argparse
@@ -91,35 +113,37 @@ def main(argv: list[str] | None = None) -> None:
                         help="use a series' model from an earlier run when there is one (training is seeded: the same "
                              "data gives the same model on one machine), to compare job parameters on the same models")
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip Random Cut Forest")
+    parser.add_argument("--jobs", type=int, default=parallel.default_jobs(),
+                        help=f"series at a time, each in its own process (default: the cores, at most "
+                             f"{parallel.MAX_DEFAULT_JOBS}); the scores do not depend on it")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     java = shlex.split(args.java)
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
     names = sorted(json.loads(windows_file.read_text()))
     datasets.nab(args.datasets, args.work / "data")
 
+    started = time.monotonic()
+
+    def progress(number: int, name: str, scored: tuple[dict, dict]) -> None:
+        result = scored[0]
+        line = f"job {result['nab']['standard']:.1f}"
+        if args.peer:
+            line += f", rcf {result['peers']['rcf']['nab']['standard']:.1f}"
+        print(f"[{number}/{len(names)} {time.monotonic() - started:.0f} s] {name}: {line}", file=sys.stderr)
+
+    work = functools.partial(score_series, work=args.work, out_name=args.out.name, java=java,
+                             job_parameters=job_parameters, windows_file=windows_file,
+                             reuse_models=args.reuse_models, peer=args.peer, training=dict(TRAINING))
     per_series: dict[str, dict] = {}
     corpus: dict[str, list[metrics.NabSeries]] = {"job": [], "rcf": []} if args.peer else {"job": []}
-    started = time.monotonic()
-    for number, name in enumerate(names, start=1):
-        data = args.work / "data" / name
-        model = args.work / "models" / name.replace("/", "__").removesuffix(".csv")
-        # One replay directory per output directory, so that runs with other job parameters keep their own.
-        eval_dir = args.work / "eval" / args.out.name / name.replace("/", "__").removesuffix(".csv")
-        if not (args.reuse_models and (model / "model.json").is_file()):
-            train_csv(data.with_suffix(".train.csv"), model, kind=KIND, window_size=WINDOW, log=lambda _: None,
-                      **TRAINING)
-        rows = read_csv(data)
-        protocol = probation_parameters(len(rows), job_parameters)
-        result = evaluate.evaluate(data, model, eval_dir, java, protocol + job_parameters, windows_file,
-                                   peer="rcf" if args.peer else None)
-        for detector, series in series_detections(eval_dir, data, rows, windows_file, peer=args.peer).items():
+    for name, (result, detections) in zip(names, parallel.run_each(names, work, args.jobs, progress)):
+        for detector, series in detections.items():
             corpus[detector].append(series)
         per_series[name] = {"job": result["nab"], "incidents": result["incidents"], "windows": result["anomalous_segments"]}
-        progress = f"job {result['nab']['standard']:.1f}"
         if args.peer:
             per_series[name]["rcf"] = result["peers"]["rcf"]["nab"]
-            progress += f", rcf {result['peers']['rcf']['nab']['standard']:.1f}"
-        print(f"[{number}/{len(names)} {time.monotonic() - started:.0f} s] {name}: {progress}", file=sys.stderr)
 
     scores = {d: {p: metrics.nab_score(corpus[d], p) for p in metrics.NAB_PROFILES} for d in corpus}
     args.out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
              f"{TRAINING['seed']} to {TRAINING['seed'] + TRAINING['ensemble'] - 1}); job parameters: "
              f"`{' '.join(job_parameters) or '(defaults)'}`"
              + (", and per series pot's initial tail from the windows that end in its probationary period "
-                "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if protocol else "")
+                "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if not pot_tail_given(job_parameters) else "")
              + ". Detections: the alerts the job writes"
              + ("; Random Cut Forest's alerts beside it." if args.peer else "."), "",
              "| detector | standard | reward low FP | reward low FN |", "|---|---|---|---|"]

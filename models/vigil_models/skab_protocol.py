@@ -1,7 +1,7 @@
 """SKAB's outlier-detection protocol through the job, with Random Cut Forest beside it.
 
     python -m vigil_models.skab_protocol --out OUT --java "java -cp ..." [--datasets DIR] [--work DIR]
-        [--window 16] [-- job parameters]
+        [--window 16] [--jobs N] [-- job parameters]
 
 SKAB's Conv-AE notebook (github.com/waico/SKAB, notebooks/Conv_AE.ipynb) runs each of the 34
 experiments on its own: a StandardScaler and the model are fitted on the experiment's first 400 rows,
@@ -26,6 +26,7 @@ OUT/report.md; the models and replays stay under --work.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import shlex
 import sys
@@ -34,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, evaluate, metrics
+from . import datasets, evaluate, metrics, parallel
 from .csv_data import read_csv
 from .train_csv import train_csv
 
@@ -123,14 +124,19 @@ def _fmt(value, digits: int = 3) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
-def experiment(key: str, work: Path, java: list[str], job_parameters: list[str], window: int, seed: int = SEED) -> dict:
-    """Trains, replays (job and RCF, then the job's default threshold) and judges one experiment."""
+def experiment(key: str, work: Path, java: list[str], job_parameters: list[str], window: int, seed: int = SEED,
+               training: dict | None = None) -> dict:
+    """Trains, replays (job and RCF, then the job's default threshold) and judges one experiment.
+
+    `training` defaults to TRAINING; a caller passes it explicitly to a worker process, which
+    imports this module afresh."""
+    training = TRAINING if training is None else training
     data = work / "data" / f"{key}.csv"
     model = work / "models" / key
     eval_dir = work / "eval" / key
-    contract = train_csv(data.with_suffix(".train.csv"), model, kind=TRAINING["kind"], window_size=window,
-                         batch_size=TRAINING["batch_size"], epochs=TRAINING["epochs"], patience=TRAINING["patience"],
-                         ensemble=TRAINING["ensemble"], seed=seed, log=lambda _: None)
+    contract = train_csv(data.with_suffix(".train.csv"), model, kind=training["kind"], window_size=window,
+                         batch_size=training["batch_size"], epochs=training["epochs"], patience=training["patience"],
+                         ensemble=training["ensemble"], seed=seed, log=lambda _: None)
     calibration = contract["calibration"]
     threshold = ucl(calibration)
     parameters = ["--threshold.method", "static", "--threshold.static-value", repr(threshold), *job_parameters]
@@ -252,9 +258,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--window", type=int, default=WINDOW, help=f"the model's window (default {WINDOW}; SKAB's Conv-AE: 60)")
     parser.add_argument("--seed", type=int, default=SEED, help=f"training seed (default {SEED})")
     parser.add_argument("--experiments", help="comma-separated keys (e.g. valve1-0,other-2); default all 34")
+    parser.add_argument("--jobs", type=int, default=parallel.default_jobs(),
+                        help=f"experiments at a time, each in its own process (default: the cores, at most "
+                             f"{parallel.MAX_DEFAULT_JOBS}); the results do not depend on it")
     args = parser.parse_args(argv)
     if args.window < 2:
         parser.error("--window must be at least 2")
+    if args.jobs < 1:
+        parser.error("--jobs must be at least 1")
     java = shlex.split(args.java)
     keys = datasets.skab_per_experiment(args.datasets, args.work / "data")
     if args.experiments:
@@ -265,12 +276,15 @@ def main(argv: list[str] | None = None) -> None:
         keys = [k for k in keys if k in wanted]
 
     started = time.monotonic()
-    results = {}
-    for number, key in enumerate(keys, start=1):
-        results[key] = experiment(key, args.work, java, job_parameters, args.window, args.seed)
-        m = skab_binary(results[key]["counts"]["test"][PRIMARY])
+
+    def progress(number: int, key: str, result: dict) -> None:
+        m = skab_binary(result["counts"]["test"][PRIMARY])
         print(f"[{number}/{len(keys)} {time.monotonic() - started:.0f} s] {key}: job F1 {_fmt(m['f1'])} "
               f"FAR {_fmt(m['far'], 1)} MAR {_fmt(m['mar'], 1)}", file=sys.stderr)
+
+    work = functools.partial(experiment, work=args.work, java=java, job_parameters=job_parameters,
+                             window=args.window, seed=args.seed, training=dict(TRAINING))
+    results = dict(zip(keys, parallel.run_each(keys, work, args.jobs, progress)))
     seconds = time.monotonic() - started
     summary = totals(results)
     for r in results.values():
