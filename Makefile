@@ -33,7 +33,7 @@ help:
 	@echo "make eval      KDD Cup 99 and SKAB through the job, with Random Cut Forest beside it (docs/results/)"
 	@echo "make eval-methods  each threshold method on the KDD Cup 99 and SKAB models of make eval"
 	@echo "make eval-nab  the NAB corpus score over its 58 series (pot thresholds), with Random Cut Forest beside it (~8 min on 2 cores)"
-	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~12 min each)"
+	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~4 min each on 2 cores)"
 	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~10 min on 2 cores)"
 	@echo "make eval-all  all of the above, every report under docs/results/, one target after the other"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
