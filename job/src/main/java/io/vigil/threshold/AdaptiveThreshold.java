@@ -214,6 +214,22 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         return descriptor;
     }
 
+    /**
+     * The key's model record. Written once, at the key's first score, it would expire after the TTL
+     * while the thresholds, written at every score, live on, and a key active for longer than the
+     * TTL would keep another model's thresholds. So reading it, once per score, keeps it alive too.
+     */
+    static ValueStateDescriptor<Long> modelDescriptor(Duration ttl) {
+        ValueStateDescriptor<Long> descriptor = new ValueStateDescriptor<>(MODEL_STATE_NAME, Long.class);
+        if (ttl != null) {
+            descriptor.enableTimeToLive(StateTtlConfig.newBuilder(ttl)
+                    .setUpdateType(StateTtlConfig.UpdateType.OnReadAndWrite)
+                    .neverReturnExpired()
+                    .build());
+        }
+        return descriptor;
+    }
+
     /** The sigma method's state: a few dozen bytes per key. */
     static ValueStateDescriptor<ThresholdState> stateDescriptor(Duration ttl) {
         return descriptor(STATE_NAME, ThresholdState.class, ttl);
@@ -287,7 +303,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             }
         }
         incidentState = getRuntimeContext().getState(descriptor(INCIDENT_STATE_NAME, IncidentState.class, stateTtl));
-        learnedModel = getRuntimeContext().getState(descriptor(MODEL_STATE_NAME, Long.class, stateTtl));
+        learnedModel = getRuntimeContext().getState(modelDescriptor(stateTtl));
         try {
             sha256 = MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {

@@ -311,6 +311,35 @@ class AdaptiveThresholdTest {
     }
 
     @Test
+    void aKeyWhoseFirstScoreIsOlderThanTheTtlIsStillReseededUnderAnotherModel() throws Exception {
+        Duration ttl = Duration.ofHours(1);
+        var harness = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", CONTRACT, DEFAULTS, ttl)),
+                ScoredWindow::key, Types.STRING);
+        harness.setStateTtlProcessingTime(0);
+        harness.open();
+        // Scores at 0 and 40 minutes; at 70 the first is older than the TTL, the thresholds are not.
+        for (int i = 0; i <= 1; i++) {
+            harness.setStateTtlProcessingTime(Duration.ofMinutes(40L * i).toMillis());
+            process(harness, "pump-17", i, 0.03);
+        }
+        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
+        harness.close();
+
+        ModelContract retrained = retrained();
+        var restored = new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", retrained, DEFAULTS, ttl)),
+                ScoredWindow::key, Types.STRING);
+        restored.setStateTtlProcessingTime(Duration.ofMinutes(70).toMillis());
+        restored.initializeState(snapshot);
+        restored.open();
+        process(restored, "pump-17", 10, 0.6);
+        assertEquals(Math.exp(ThresholdState.seed(retrained.calibration()).logThreshold(4.0)),
+                scores(restored).get(0).threshold(), 1e-12);
+        restored.close();
+    }
+
+    @Test
     void aKeyFromASavepointWithoutItsModelRecordKeepsItsThresholds() throws Exception {
         ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
         var harness = harness(settings);
