@@ -62,7 +62,8 @@ public final class JobOptions {
             .withDescription("At start, before the job is submitted, check with a Kafka admin client that the brokers "
                     + "answer and accept the credentials, and stop with an error that names the brokers, the user and "
                     + "the cause. A broker that expects SASL or SSL does not answer a client without credentials: that "
-                    + "shows as no answer within this time. 0 skips the check.");
+                    + "shows as no answer within this time. With exactly-once delivery, also check that the output "
+                    + "topics exist. 0 skips the check.");
 
     // Outputs.
     public static final ConfigOption<String> ALERTS_TOPIC = key("alerts.topic").stringType().defaultValue("alerts")

@@ -2,17 +2,23 @@ package io.vigil.ingest;
 
 import io.vigil.config.JobOptions;
 import io.vigil.config.JobSettings;
+import io.vigil.config.JobOptions.Delivery;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.SaslConfigs;
 import org.apache.kafka.common.config.types.Password;
@@ -28,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * the connection of a client that does not speak its protocol, and the client retries until
  * default.api.timeout.ms. Here both stop the start with one line that names the brokers, the
  * identity and the cause.
+ *
+ * <p>With exactly-once delivery it also checks that the output topics exist: each transactional
+ * sink lists the open transactions of its topic when it starts, and on a missing topic it fails
+ * and restarts for good, whatever the broker's auto.create.topics.enable, which only applies to
+ * producers and consumers.
  */
 public final class KafkaAccessCheck {
 
@@ -39,15 +50,31 @@ public final class KafkaAccessCheck {
     /** Runs the check unless {@code kafka.check-timeout} is 0. */
     public static void verify(JobSettings settings) {
         if (!settings.kafkaCheckTimeout().isZero()) {
-            verify(settings.bootstrapServers(), settings.kafkaProperties(), settings.kafkaCheckTimeout());
+            verify(settings.bootstrapServers(), settings.kafkaProperties(), settings.kafkaCheckTimeout(),
+                    requiredTopics(settings));
         }
     }
 
-    /**
-     * @throws IllegalStateException whose message says what failed: authentication (with the
-     *     broker's reason), no answer within {@code timeout}, or unusable client settings
-     */
+    /** The output topics, which the exactly-once sinks need to exist before they start. */
+    static List<String> requiredTopics(JobSettings settings) {
+        if (settings.delivery() != Delivery.EXACTLY_ONCE) {
+            return List.of();
+        }
+        return Stream.of(settings.alertsTopic(), settings.deadLetterTopic(), settings.scoresTopic())
+                .filter(Objects::nonNull).distinct().toList();
+    }
+
     public static void verify(String bootstrapServers, Properties clientProperties, Duration timeout) {
+        verify(bootstrapServers, clientProperties, timeout, List.of());
+    }
+
+    /**
+     * @param topics topics that must exist
+     * @throws IllegalStateException whose message says what failed: authentication (with the
+     *     broker's reason), no answer within {@code timeout}, unusable client settings, or topics
+     *     that do not exist
+     */
+    public static void verify(String bootstrapServers, Properties clientProperties, Duration timeout, List<String> topics) {
         Map<String, Object> config = new HashMap<>();
         clientProperties.forEach((k, v) -> config.put(String.valueOf(k), v));
         config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -67,6 +94,19 @@ public final class KafkaAccessCheck {
         try (Admin admin = Admin.create(config)) {
             String clusterId = admin.describeCluster(new DescribeClusterOptions().timeoutMs(ms))
                     .clusterId().get(ms + 5_000L, TimeUnit.MILLISECONDS);
+            if (!topics.isEmpty()) {
+                Set<String> existing = admin.listTopics(new ListTopicsOptions().timeoutMs(ms)).names()
+                        .get(ms + 5_000L, TimeUnit.MILLISECONDS);
+                List<String> missing = topics.stream().filter(t -> !existing.contains(t)).toList();
+                if (!missing.isEmpty()) {
+                    throw new IllegalStateException("Kafka at " + bootstrapServers + " has no topic " + String.join(", ", missing)
+                            + " that " + identity + " can see: the exactly-once output needs its topics to exist before"
+                            + " the job starts. Create " + (missing.size() == 1 ? "it" : "them") + " (or grant Describe"
+                            + " on " + (missing.size() == 1 ? "it" : "them") + "), or name others with --"
+                            + JobOptions.ALERTS_TOPIC.key() + ", --" + JobOptions.DEAD_LETTER_TOPIC.key() + " or --"
+                            + JobOptions.SCORES_TOPIC.key());
+                }
+            }
             LOG.info("Kafka at {} accepts {} (cluster {}, checked in {} ms)", bootstrapServers, identity, clusterId,
                     (System.nanoTime() - start) / 1_000_000);
         } catch (ExecutionException e) {

@@ -11,6 +11,7 @@ import io.vigil.generator.KafkaEventSink;
 import io.vigil.ingest.KafkaInput;
 import io.vigil.testing.KafkaTestBroker;
 import io.vigil.testing.PipelineRun;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -106,6 +107,7 @@ public final class JobBenchmark {
     private double throughput(String topic, int parallelism, int batchRows) throws Exception {
         String run = "run-" + ++runs;
         kafka.createTopic(run + "-alerts", 1);
+        kafka.createTopic(run + "-dead-letters", 1);
         JobSettings settings = PipelineRun.settings(List.of(
                 "--streams", "sensors",
                 "--stream.sensors.model", PipelineRun.SENSOR_MODEL.toString(),
@@ -115,6 +117,7 @@ public final class JobBenchmark {
                 "--kafka.bounded", "true",
                 "--kafka.starting-offsets", "earliest",
                 "--alerts.topic", run + "-alerts",
+                "--dead-letter.topic", run + "-dead-letters",
                 "--alerts.transactional-id-prefix", run,
                 "--batch.max-rows", String.valueOf(batchRows),
                 "--flink.parallelism.default", String.valueOf(parallelism)));
@@ -132,6 +135,7 @@ public final class JobBenchmark {
         int keys = (int) Math.max(1, Math.round(rate)); // one reading per key per second
         kafka.createTopic(run + "-events", 2);
         kafka.createTopic(run + "-alerts", 1);
+        kafka.createTopic(run + "-dead-letters", 1);
         JobSettings settings = PipelineRun.settings(List.of(
                 "--streams", "sensors",
                 "--stream.sensors.model", PipelineRun.SENSOR_MODEL.toString(),
@@ -140,9 +144,14 @@ public final class JobBenchmark {
                 "--kafka.group-id", run,
                 "--kafka.starting-offsets", "earliest",
                 "--alerts.topic", run + "-alerts",
+                "--dead-letter.topic", run + "-dead-letters",
                 "--alerts.transactional-id-prefix", run,
                 "--alerts.delivery", delivery,
                 "--checkpoint.interval", checkpointInterval,
+                // On disk, as on a cluster: one key per event/s makes tens of thousands of keys' windows,
+                // more than the JobManager's in-memory checkpoint storage takes (5 MiB), and a failed
+                // checkpoint commits no exactly-once alert.
+                "--flink.execution.checkpointing.dir", Files.createTempDirectory(run + "-checkpoints").toUri().toString(),
                 "--watermark.out-of-orderness", "200 ms"));
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(DetectionJob.flinkConfiguration(settings));
         DetectionJob.writeToKafka(DetectionJob.defineWorkflow(settings, stream -> KafkaInput.read(env, settings, stream)), settings);
