@@ -282,15 +282,28 @@ class AdaptiveThresholdTest {
         restored.close();
     }
 
-    @Test
-    void restoredUnderAnotherModelEachKeyStartsAgainFromItsCalibration() throws Exception {
-        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
+    /**
+     * A snapshot after 30 low scores of key "quiet"; {@code withoutModelRecord}: as a savepoint
+     * written before keys recorded their model.
+     */
+    static OperatorSubtaskState snapshotOfAQuietKey(ThresholdSettings settings, boolean withoutModelRecord) throws Exception {
         var harness = harness(settings);
         for (int i = 0; i < 30; i++) {
             process(harness, "quiet", i, 0.03);
         }
+        if (withoutModelRecord) {
+            harness.getOperator().setCurrentKey("quiet");
+            harness.getOperator().getKeyedStateStore().getState(AdaptiveThreshold.modelDescriptor(null)).clear();
+        }
         OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
         harness.close();
+        return snapshot;
+    }
+
+    @Test
+    void restoredUnderAnotherModelEachKeyStartsAgainFromItsCalibration() throws Exception {
+        ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
+        OperatorSubtaskState snapshot = snapshotOfAQuietKey(settings, false);
 
         ModelContract retrained = retrained();
         var restored = restore(retrained, settings, snapshot);
@@ -342,16 +355,10 @@ class AdaptiveThresholdTest {
     @Test
     void aKeyFromASavepointWithoutItsModelRecordKeepsItsThresholds() throws Exception {
         ThresholdSettings settings = new ThresholdSettings(4.0, 0.01, 10, 3);
-        var harness = harness(settings);
-        for (int i = 0; i < 30; i++) {
-            process(harness, "quiet", i, 0.03);
-        }
-        ThresholdState quiet = stateOf(harness, "quiet");
-        // As a savepoint written before keys recorded their model: no record.
-        harness.getOperator().getKeyedStateStore()
-                .getState(AdaptiveThreshold.descriptor(AdaptiveThreshold.MODEL_STATE_NAME, Long.class, null)).clear();
-        OperatorSubtaskState snapshot = harness.snapshot(1L, 1_000L);
-        harness.close();
+        OperatorSubtaskState snapshot = snapshotOfAQuietKey(settings, true);
+        var asTaken = restore(CONTRACT, settings, snapshot);
+        ThresholdState quiet = stateOf(asTaken, "quiet");
+        asTaken.close();
 
         var restored = restore(retrained(), settings, snapshot);
         process(restored, "quiet", 100, 0.03);
