@@ -105,3 +105,30 @@ def test_nab_normalized_score_is_0_for_no_detections_and_100_for_perfect_ones():
     assert metrics.nab_score([files[0]]) == pytest.approx(100.0)
     # raw 1 + 0.248242, null -2, perfect 2
     assert metrics.nab_score(files) == pytest.approx(100 * (1.248242 + 2) / 4, abs=1e-4)
+
+
+def test_an_incident_opens_at_a_point_above_the_threshold_a_merge_gap_after_the_last_one():
+    above = np.array([1, 1, 0, 1, 0, 0, 1, 0, 0, 0, 0, 1], dtype=bool)
+    minutes = np.arange(12) * 60_000
+    # Points 1, 3 and 6 come at most 3 minutes after the one before them (6 exactly: the job opens
+    # another incident only when the gap is exceeded), point 11 more.
+    assert np.flatnonzero(metrics.incident_starts(above, minutes, 3 * 60_000)).tolist() == [0, 11]
+    assert np.flatnonzero(metrics.incident_starts(above, minutes, 2 * 60_000)).tolist() == [0, 6, 11]
+    assert np.flatnonzero(metrics.incident_starts(above, minutes, 0)).tolist() == [0, 1, 3, 6, 11]
+
+
+def test_nab_best_cut_picks_the_threshold_with_the_highest_corpus_score():
+    scores = np.full(100, 0.5)
+    scores[41] = 0.8                    # early in the window (40..49)
+    scores[[60, 61, 62, 63, 64]] = 0.9  # a burst after it
+    file = metrics.NabScores(scores, WINDOW, np.arange(100) * 60_000)
+    cuts = np.array([0.7, 0.85, 0.95])
+    as_alerts = {0.7: alerts_at(41, 60, 61, 62, 63, 64), 0.85: alerts_at(60, 61, 62, 63, 64), 0.95: alerts_at()}
+    expected = {cut: metrics.nab_score([NabSeries(a, WINDOW)]) for cut, a in as_alerts.items()}
+    # The detection is worth more than the burst's five false positives cost.
+    assert max(expected, key=expected.get) == 0.7
+    assert metrics.nab_best_cut([file], cuts) == (pytest.approx(expected[0.7]), 0.7)
+    # With incidents merged over 5 minutes the burst is one false positive: the score rises.
+    merged = metrics.nab_score([NabSeries(alerts_at(41, 60), WINDOW)])
+    assert merged > expected[0.7]
+    assert metrics.nab_best_cut([file], cuts, gap_ms=5 * 60_000) == (pytest.approx(merged), 0.7)

@@ -126,28 +126,31 @@ def nab_raw_score(series: NabSeries, profile: dict[str, float]) -> float:
     distance past the preceding window, relative to that window's width (the full ``fp`` when no
     window precedes it). Detections in the probationary period are ignored."""
     alerts = np.asarray(series.alerts, dtype=bool)
-    probation = nab_probation(len(alerts))
+    index = np.flatnonzero(alerts)
+    index = index[index >= nab_probation(len(alerts))]
     windows = sorted(series.windows)
-    max_tp = nab_scaled_sigmoid(-1.0)
+    starts = np.array([a for a, _ in windows], dtype=np.int64)
+    ends = np.array([b for _, b in windows], dtype=np.int64)
+    # The window each detection falls in (windows never overlap), and the last one that ends before it.
+    latest_start = np.searchsorted(starts, index, side="right") - 1
+    inside = (latest_start >= 0) & (index <= ends[np.maximum(latest_start, 0)] if len(windows) else False)
+    preceding = np.searchsorted(ends, index, side="left") - 1
     score = 0.0
-    detected = [False] * len(windows)
-    for index in np.flatnonzero(alerts):
-        if index < probation:
-            continue
-        inside = next((w for w, (a, b) in enumerate(windows) if a <= index <= b), None)
-        if inside is not None:
-            if not detected[inside]:
-                a, b = windows[inside]
-                detected[inside] = True
-                score += profile["tp"] * nab_scaled_sigmoid(-(b - index + 1) / (b - a + 1)) / max_tp
-            continue
-        preceding = [(a, b) for a, b in windows if b < index]
-        if not preceding:
-            score -= profile["fp"]
-        else:
-            a, b = preceding[-1]
-            score += profile["fp"] * nab_scaled_sigmoid((index - b) / max(b - a, 1))
-    score -= profile["fn"] * detected.count(False)
+    # Within a window only the earliest detection counts (detections are in time order).
+    detected, first = np.unique(latest_start[inside], return_index=True)
+    for w, i in zip(detected, index[inside][first]):
+        a, b = windows[w]
+        score += profile["tp"] * nab_scaled_sigmoid(-(b - i + 1) / (b - a + 1)) / nab_scaled_sigmoid(-1.0)
+    # Outside every window: the full cost before the first window, else by the distance past the last one.
+    outside, before = index[~inside], preceding[~inside]
+    score -= profile["fp"] * int(np.sum(before < 0))
+    after = before >= 0
+    if np.any(after):
+        w = before[after]
+        position = (outside[after] - ends[w]) / np.maximum(ends[w] - starts[w], 1)
+        weight = np.where(position > 3.0, -1.0, 2.0 / (1.0 + np.exp(5.0 * np.minimum(position, 3.0))) - 1.0)
+        score += profile["fp"] * float(np.sum(weight))
+    score -= profile["fn"] * (len(windows) - len(detected))
     return score
 
 
@@ -188,3 +191,40 @@ def evaluate(labels: np.ndarray, scores: np.ndarray, alerts: np.ndarray,
         "mean_detection_delay_seconds": float(np.mean(delay_seconds)) if delay_seconds else None,
         "alerts_per_1000_normal": 1000.0 * int(np.sum(alerts & (labels == 0))) / normal if normal else None,
     }
+
+
+def incident_starts(above: np.ndarray, timestamps_ms: np.ndarray, gap_ms: int) -> np.ndarray:
+    """The points that open an incident under the job's alert rule with ``alert.updates false``: a
+    point above the threshold opens one unless another point above it came at most ``gap_ms``
+    before (``alert.merge-gap``); only the opening point writes an alert."""
+    index = np.flatnonzero(np.asarray(above, dtype=bool))
+    opens = np.ones(len(index), dtype=bool)
+    opens[1:] = np.diff(np.asarray(timestamps_ms, dtype=np.int64)[index]) > gap_ms
+    starts = np.zeros(len(above), dtype=bool)
+    starts[index[opens]] = True
+    return starts
+
+
+@dataclass(frozen=True)
+class NabScores:
+    """One NAB data file with a detector's score per point (higher is more anomalous) instead of its
+    alerts: what NAB's threshold optimizer cuts."""
+
+    scores: np.ndarray
+    windows: list[tuple[int, int]]
+    timestamps_ms: np.ndarray
+
+
+def nab_best_cut(files: list[NabScores], cuts: np.ndarray, profile_name: str = "standard",
+                 gap_ms: int | None = None) -> tuple[float, float]:
+    """NAB's threshold optimization: the one cut on the scores, over all files, that gives the highest
+    corpus score under a profile, as NAB sets the threshold of every detector it publishes (with the
+    labels). A point at or above the cut is a detection; with ``gap_ms``, only the points that open an
+    incident are (incident_starts). Returns (score, cut) of the best of ``cuts`` (the lowest on a tie)."""
+    def detections(f: NabScores, cut: float) -> np.ndarray:
+        above = np.nan_to_num(f.scores, nan=-np.inf) >= cut
+        return above if gap_ms is None else incident_starts(above, f.timestamps_ms, gap_ms)
+
+    scored = [(nab_score([NabSeries(detections(f, cut), f.windows) for f in files], profile_name), float(cut))
+              for cut in cuts]
+    return max(scored, key=lambda s: s[0])
