@@ -76,3 +76,14 @@ def test_a_missing_replay_is_named(corpus, capsys):
     with pytest.raises(SystemExit, match="no replay of 1 series .* demo/s.csv.*make eval-nab"):
         nab_tuned.main(["--out", str(corpus / "out"), "--work", str(corpus / "work"),
                         "--datasets", str(corpus / "datasets")])
+
+
+def test_without_the_peer_only_the_jobs_scores_are_tuned(corpus):
+    (corpus / "work" / "eval" / "nab" / "demo__s" / "replay" / "rcf-scores.jsonl").unlink()
+    out = corpus / "out"
+    nab_tuned.main(["--out", str(out), "--work", str(corpus / "work"), "--datasets", str(corpus / "datasets"),
+                    "--no-peer"])
+    result = json.loads((out / "metrics.json").read_text())
+    assert set(result) == {"job"}
+    assert result["job"]["incidents"]["standard"]["windows_detected"] == 1
+    assert "Random Cut Forest" not in (out / "report.md").read_text()

@@ -35,7 +35,7 @@ from .csv_data import CsvFormatError, read_csv, write_events
 MAX_PLOTS = 12
 
 
-def _epoch_ms(iso: str) -> int:
+def epoch_ms(iso: str) -> int:
     return int(round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000))
 
 
@@ -64,7 +64,7 @@ def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> t
     with open(scores_file, encoding="utf-8") as lines:
         for line in lines:
             s = json.loads(line)
-            by_row[(s["key"], _epoch_ms(s["event_time"]))] = (s["score"], s.get("threshold", np.nan), s["alert"])
+            by_row[(s["key"], epoch_ms(s["event_time"]))] = (s["score"], s.get("threshold", np.nan), s["alert"])
     score = np.full(len(keys), np.nan)
     threshold = np.full(len(keys), np.nan)
     alert = np.zeros(len(keys), dtype=bool)
@@ -85,7 +85,7 @@ def written_alerts(keys: list[str], timestamps: np.ndarray, alerts_file: Path) -
         for line in lines:
             a = json.loads(line)
             if a.get("incident", "start") != "end":
-                written.add((a["key"], _epoch_ms(a["event_time"])))
+                written.add((a["key"], epoch_ms(a["event_time"])))
                 incidents.add(a.get("incident_id", a["alert_id"]))
     return np.array([(k, int(t)) in written for k, t in zip(keys, timestamps)], dtype=bool), len(incidents)
 
@@ -99,8 +99,8 @@ def nab_windows(windows_file: Path, data: Path, timestamps: np.ndarray) -> list[
         raise ValueError(f"{windows_file} has no windows for {data} (its names end like {next(iter(table))})")
     out = []
     for start, end in table[name]:
-        lo = _epoch_ms(start.replace(" ", "T") + "Z" if "+" not in start else start)
-        hi = _epoch_ms(end.replace(" ", "T") + "Z" if "+" not in end else end)
+        lo = epoch_ms(start.replace(" ", "T") + "Z" if "+" not in start else start)
+        hi = epoch_ms(end.replace(" ", "T") + "Z" if "+" not in end else end)
         inside = np.flatnonzero((timestamps >= lo) & (timestamps <= hi))
         if len(inside):
             out.append((int(inside[0]), int(inside[-1])))

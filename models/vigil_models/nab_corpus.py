@@ -13,6 +13,7 @@ Writes OUT/metrics.json (per series and for the corpus) and OUT/report.md.
 
 from __future__ import annotations
 
+import argparse
 import functools
 import json
 import math
@@ -57,9 +58,15 @@ def probation_parameters(length: int, job_parameters: list[str]) -> list[str]:
     that comes from a few dozen held-out windows. pot-level stays at its default 0.98 where that
     leaves the job's minimum of peaks, and is lowered just enough where the period is shorter.
     Parameters the user gives win: nothing is added for one they set."""
+    return pot_tail_parameters(metrics.nab_probation(length), job_parameters)
+
+
+def pot_tail_parameters(points: int, job_parameters: list[str]) -> list[str]:
+    """Job parameters that fit pot's initial tail to the windows ending in the first ``points`` points
+    of a replay (probation_parameters)."""
     if pot_tail_given(job_parameters):
         return []
-    windows = metrics.nab_probation(length) - (WINDOW - 1)
+    windows = points - (WINDOW - 1)
     level = min(0.98, math.floor((1 - POT_MIN_PEAKS / windows) * 1000) / 1000)
     return ["--threshold.pot-init-scores", str(windows), "--threshold.pot-level", f"{level:g}"]
 
@@ -100,22 +107,27 @@ def score_series(name: str, work: Path, out_name: str, java: list[str], job_para
     return result, series_detections(eval_dir, data, rows, windows_file, peer=peer)
 
 
-def main(argv: list[str] | None = None) -> None:
-    argv, job_parameters = evaluate.split_job_parameters(list(sys.argv[1:] if argv is None else argv))
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="python -m vigil_models.nab_corpus", description=__doc__.split("\n\n")[0])
+def corpus_parser(prog: str, description: str, pieces: str) -> argparse.ArgumentParser:
+    """The options of every run that trains and replays over the NAB corpus (this one, nab_retrain);
+    ``pieces``: what one worker process takes at a time."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
     parser.add_argument("--out", required=True, type=Path)
     parser.add_argument("--java", required=True, help="command that runs a Java main class with the job on its class path")
     parser.add_argument("--datasets", type=Path, default=datasets.DEFAULT_DATASETS)
     parser.add_argument("--work", type=Path, default=Path("build/nab"), help="models and replays (default build/nab)")
+    parser.add_argument("--jobs", type=int, default=parallel.default_jobs(),
+                        help=f"{pieces} at a time, each in its own process (default: the cores, at most "
+                             f"{parallel.MAX_DEFAULT_JOBS}); the scores do not depend on it")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv, job_parameters = evaluate.split_job_parameters(list(sys.argv[1:] if argv is None else argv))
+    parser = corpus_parser("python -m vigil_models.nab_corpus", __doc__.split("\n\n")[0], "series")
     parser.add_argument("--reuse-models", action="store_true",
                         help="use a series' model from an earlier run when there is one (training is seeded: the same "
                              "data gives the same model on one machine), to compare job parameters on the same models")
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip Random Cut Forest")
-    parser.add_argument("--jobs", type=int, default=parallel.default_jobs(),
-                        help=f"series at a time, each in its own process (default: the cores, at most "
-                             f"{parallel.MAX_DEFAULT_JOBS}); the scores do not depend on it")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")

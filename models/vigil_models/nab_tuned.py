@@ -1,6 +1,7 @@
 """The NAB corpus with thresholds tuned on its labels, as NAB's scoreboard tunes every detector's.
 
     python -m vigil_models.nab_tuned --out OUT [--work build/nab] [--run nab] [--datasets DIR] [--merge-gap-minutes 60]
+        [--no-peer]
 
 NAB publishes each detector's score at the one threshold on its anomaly scores that maximizes the
 corpus score under each profile, found on the corpus labels (NAB's `--optimize` step). `make eval-nab`
@@ -40,17 +41,19 @@ DETECTORS = {"job": "the job (score / its threshold)", "rcf": "Random Cut Forest
 MODES = {"incidents": "one detection per incident (1 h merge)", "windows": "every point above the cut"}
 
 
-def load(work: Path, run: str, windows_file: Path) \
+def load(work: Path, run: str, windows_file: Path, peer: bool = True) \
         -> tuple[dict[str, list[metrics.NabScores]], list[metrics.NabSeries], list[str]]:
-    """Every series' scores from the replays of one `make eval-nab` run, per detector; the alerts the
-    job wrote; and the series whose replay is missing (all in series order)."""
+    """Every series' scores from the replays of one `make eval-nab` run, per detector (Random Cut
+    Forest's with ``peer``); the alerts the job wrote; and the series whose replay is missing (all in
+    series order)."""
     names = sorted(json.loads(windows_file.read_text()))
-    files: dict[str, list[metrics.NabScores]] = {d: [] for d in DETECTORS}
+    files: dict[str, list[metrics.NabScores]] = {d: [] for d in (DETECTORS if peer else ["job"])}
     written = []
     missing = []
     for number, name in enumerate(names, 1):
         replay = work / "eval" / run / name.replace("/", "__").removesuffix(".csv") / "replay"
-        if not (replay / "scores.jsonl").is_file() or not (replay / "rcf-scores.jsonl").is_file():
+        needed = ["scores.jsonl", "alerts.jsonl"] + (["rcf-scores.jsonl"] if peer else [])
+        if not all((replay / f).is_file() for f in needed):
             missing.append(name)
             continue
         data = work / "data" / name
@@ -59,9 +62,10 @@ def load(work: Path, run: str, windows_file: Path) \
         ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
         windows = evaluate.nab_windows(windows_file, data, ts)
         score, threshold, _ = evaluate.join_scores(keys, ts, replay / "scores.jsonl")
-        rcf, _, _ = evaluate.join_scores(keys, ts, replay / "rcf-scores.jsonl")
         files["job"].append(metrics.NabScores(score / threshold, windows, ts))
-        files["rcf"].append(metrics.NabScores(rcf, windows, ts))
+        if peer:
+            rcf, _, _ = evaluate.join_scores(keys, ts, replay / "rcf-scores.jsonl")
+            files["rcf"].append(metrics.NabScores(rcf, windows, ts))
         written.append(metrics.NabSeries(evaluate.written_alerts(keys, ts, replay / "alerts.jsonl")[0], windows))
         print(f"[{number}/{len(names)}] {name}", file=sys.stderr)
     return files, written, missing
@@ -105,14 +109,15 @@ def tune(files: dict[str, list[metrics.NabScores]], written: list[metrics.NabSer
 def report(result: dict, run: str, windows: int, gap_minutes: float) -> str:
     own = result["job"]["own_threshold"]
     lines = ["# The NAB corpus with thresholds tuned on its labels", "",
-             f"The scores in the replays of `make eval-nab` (run `{run}`), cut where the corpus score is highest under each "
+             f"The scores in the replays of the run `{run}` (`make eval-nab`'s is `nab`), cut where the corpus score is highest under each "
              "profile, as NAB publishes every detector's score. **The cuts are chosen on the labels they are then "
              "scored against**: for comparison with the published scores, not a measure of what the job detects "
              f"(`python -m vigil_models.nab_tuned`; {len(CUTS)} cuts from 1/16 to 1024, 2.9 % apart). Incidents are merged over "
              f"{gap_minutes:g} min as the job merges them; {windows} anomaly windows.", "",
              "| detector | detections | standard (cut; windows detected, detections outside) "
              "| reward low FP | reward low FN |", "|---|---|---|---|---|"]
-    for detector, label in DETECTORS.items():
+    for detector in result:
+        label = DETECTORS[detector]
         for mode, mode_label in MODES.items():
             cells = [f"{r['score']:.1f} ({r['cut']:.3g}; {r['windows_detected']}, {r['detections_outside']})"
                      for r in result[detector][mode].values()]
@@ -121,8 +126,9 @@ def report(result: dict, run: str, windows: int, gap_minutes: float) -> str:
               + ", ".join(f"{p} {v:.1f}" for p, v in own["written"].items())
               + "; cut 1 with the incident rule above gives "
               + ", ".join(f"{p} {v:.1f}" for p, v in own["cut_1"].items())
-              + f" (the written alerts on all but {own['series_differing']} series; where a series repeats a "
-              "timestamp, its rows share one window and the alert is matched to one of them)."]
+              + f" (the written alerts on all but {own['series_differing']} series: where a series repeats a "
+              "timestamp its rows share one window, and where an incident runs across a retrained model's "
+              "start, nab_retrain's replays open it again)."]
     return "\n".join(lines) + "\n"
 
 
@@ -133,12 +139,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--run", default="nab", help="the replays' run: the name of eval-nab's --out folder (default nab)")
     parser.add_argument("--datasets", type=Path, default=datasets.DEFAULT_DATASETS)
     parser.add_argument("--merge-gap-minutes", type=float, default=60.0, help="the run's alert.merge-gap (default 60)")
+    parser.add_argument("--no-peer", dest="peer", action="store_false",
+                        help="the job's scores only (a run without Random Cut Forest, such as nab_retrain's)")
     args = parser.parse_args(argv)
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
-    files, written, missing = load(args.work, args.run, windows_file)
+    files, written, missing = load(args.work, args.run, windows_file, args.peer)
     if missing:
         sys.exit(f"no replay of {len(missing)} series in {args.work / 'eval' / args.run} (first: {missing[0]}): "
-                 "run make eval-nab first")
+                 "run make eval-nab first" + ("" if args.peer else " (or nab_retrain)"))
     result = tune(files, written, int(args.merge_gap_minutes * 60_000))
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps(result, indent=1) + "\n")
