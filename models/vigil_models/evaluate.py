@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import metrics
-from .csv_data import CsvFormatError, read_csv, write_events
+from .csv_data import CsvFormatError, LabelledRows, read_csv, write_events
 
 MAX_PLOTS = 12
 
@@ -55,6 +55,12 @@ def run_peer(java: list[str], events: Path, model: Path, out_file: Path) -> None
     if result.returncode != 0:
         raise RuntimeError(f"the Random Cut Forest peer failed (exit {result.returncode}):\n{result.stdout[-3000:]}")
     print(result.stdout.strip().splitlines()[-1])
+
+
+def keys_and_times(rows: LabelledRows) -> tuple[list[str], np.ndarray]:
+    """Each row's key and event time (epoch milliseconds), as the job reads them from its event."""
+    parsed = [json.loads(e) for e in rows.events]
+    return [str(e["key"]) for e in parsed], np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
 
 
 def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -180,9 +186,7 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     write_events(rows, events_file)
     replay(java, events_file, model, work, job_parameters)
 
-    parsed = [json.loads(e) for e in rows.events]
-    keys = [str(e["key"]) for e in parsed]
-    ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
+    keys, ts = keys_and_times(rows)
     score, threshold, alert = join_scores(keys, ts, work / "scores.jsonl")
 
     # Points grouped by key, each key's in time order (rows of one key may be interleaved with others').

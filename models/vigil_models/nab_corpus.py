@@ -22,8 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from . import datasets, evaluate, metrics, parallel
 from .csv_data import LabelledRows, read_csv
 from .train_csv import train_csv
@@ -77,11 +75,14 @@ def pot_tail_given(job_parameters: list[str]) -> bool:
     return bool(given & {"threshold.pot-init-scores", "threshold.pot-level"})
 
 
+def series_folder(name: str) -> str:
+    """A series' folder under the work folder's models/ and eval/RUN/: realTweets/x.csv → realTweets__x."""
+    return name.replace("/", "__").removesuffix(".csv")
+
+
 def series_detections(eval_dir: Path, data: Path, rows: LabelledRows, windows_file: Path,
                       peer: bool) -> dict[str, metrics.NabSeries]:
-    parsed = [json.loads(e) for e in rows.events]
-    keys = [str(e["key"]) for e in parsed]
-    ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
+    keys, ts = evaluate.keys_and_times(rows)
     windows = evaluate.nab_windows(windows_file, data, ts)
     written, _ = evaluate.written_alerts(keys, ts, eval_dir / "replay" / "alerts.jsonl")
     out = {"job": metrics.NabSeries(written, windows)}
@@ -95,9 +96,9 @@ def score_series(name: str, work: Path, out_name: str, java: list[str], job_para
                  reuse_models: bool, peer: bool, training: dict) -> tuple[dict, dict[str, metrics.NabSeries]]:
     """Trains (or reuses) one series' model and replays the series: its evaluate result and its detections."""
     data = work / "data" / name
-    model = work / "models" / name.replace("/", "__").removesuffix(".csv")
+    model = work / "models" / series_folder(name)
     # One replay directory per output directory, so that runs with other job parameters keep their own.
-    eval_dir = work / "eval" / out_name / name.replace("/", "__").removesuffix(".csv")
+    eval_dir = work / "eval" / out_name / series_folder(name)
     if not (reuse_models and (model / "model.json").is_file()):
         train_csv(data.with_suffix(".train.csv"), model, kind=KIND, window_size=WINDOW, log=lambda _: None, **training)
     rows = read_csv(data)

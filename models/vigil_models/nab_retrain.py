@@ -29,8 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from . import datasets, evaluate, metrics, nab_corpus, parallel
 from .csv_data import read_csv
 from .train_csv import train_csv
@@ -44,10 +42,6 @@ def stretches(length: int) -> list[tuple[int, int, int]]:
     return [(k * p, (k + 1) * p, length if k == count - 1 else (k + 2) * p) for k in range(count)]
 
 
-def safe(name: str) -> str:
-    return name.replace("/", "__").removesuffix(".csv")
-
-
 def score_stretch(item: tuple[str, int], work: Path, out_name: str, java: list[str], job_parameters: list[str],
                   reuse_models: bool, training: dict) -> tuple[list[str], list[str]]:
     """Trains (or reuses) one model of a series and replays it from its training stretch: the score and
@@ -57,8 +51,8 @@ def score_stretch(item: tuple[str, int], work: Path, out_name: str, java: list[s
     lines = data.read_text(encoding="utf-8").splitlines()
     rows = read_csv(data)
     start, scored, end = stretches(len(rows))[k]
-    model = work / "models" / safe(name) if k == 0 else work / "retrained" / safe(name) / str(k)
-    replay = work / "eval" / out_name / safe(name) / str(k)
+    model = work / "models" / nab_corpus.series_folder(name) if k == 0 else work / "retrained" / nab_corpus.series_folder(name) / str(k)
+    replay = work / "eval" / out_name / nab_corpus.series_folder(name) / str(k)
     replay.mkdir(parents=True, exist_ok=True)
     if not (reuse_models and (model / "model.json").is_file()):
         train_file = replay / "train.csv"  # the stretch without its labels
@@ -106,14 +100,12 @@ def main(argv: list[str] | None = None) -> None:
     corpus, per_series = [], {}
     for name in names:
         data = args.work / "data" / name
-        replay = args.work / "eval" / args.out.name / safe(name) / "replay"
+        replay = args.work / "eval" / args.out.name / nab_corpus.series_folder(name) / "replay"
         replay.mkdir(parents=True, exist_ok=True)
         models = range(len(stretches(lengths[name])))
         (replay / "scores.jsonl").write_text("".join(line + "\n" for k in models for line in results[(name, k)][0]))
         (replay / "alerts.jsonl").write_text("".join(line + "\n" for k in models for line in results[(name, k)][1]))
-        parsed = [json.loads(e) for e in read_csv(data).events]
-        keys = [str(e["key"]) for e in parsed]
-        ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
+        keys, ts = evaluate.keys_and_times(read_csv(data))
         written, incidents = evaluate.written_alerts(keys, ts, replay / "alerts.jsonl")
         series = metrics.NabSeries(written, evaluate.nab_windows(windows_file, data, ts))
         corpus.append(series)

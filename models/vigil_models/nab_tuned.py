@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import datasets, evaluate, metrics
+from . import datasets, evaluate, metrics, nab_corpus
 from .csv_data import read_csv
 
 CUTS = 2.0 ** (np.arange(-96, 241) / 24)  # 1/16 to 1024, 2.9 % apart
@@ -51,15 +51,13 @@ def load(work: Path, run: str, windows_file: Path, peer: bool = True) \
     written = []
     missing = []
     for number, name in enumerate(names, 1):
-        replay = work / "eval" / run / name.replace("/", "__").removesuffix(".csv") / "replay"
+        replay = work / "eval" / run / nab_corpus.series_folder(name) / "replay"
         needed = ["scores.jsonl", "alerts.jsonl"] + (["rcf-scores.jsonl"] if peer else [])
         if not all((replay / f).is_file() for f in needed):
             missing.append(name)
             continue
         data = work / "data" / name
-        parsed = [json.loads(e) for e in read_csv(data).events]
-        keys = [str(e["key"]) for e in parsed]
-        ts = np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
+        keys, ts = evaluate.keys_and_times(read_csv(data))
         windows = evaluate.nab_windows(windows_file, data, ts)
         score, threshold, _ = evaluate.join_scores(keys, ts, replay / "scores.jsonl")
         files["job"].append(metrics.NabScores(score / threshold, windows, ts))
