@@ -35,7 +35,7 @@ help:
 	@echo "make eval-nab  the NAB corpus score over its 58 series (pot thresholds), with Random Cut Forest beside it (~8 min on 2 cores)"
 	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~4 min each on 2 cores)"
 	@echo "make eval-nab-tuned  eval-nab's scores, job and Random Cut Forest, at thresholds tuned on NAB's labels as NAB publishes them"
-	@echo "make eval-nab-retrain  the NAB corpus with each series' model retrained every probationary period (~55 min on 2 cores)"
+	@echo "make eval-nab-retrain  the NAB corpus with each series' model retrained every probationary period (~55 min on 2 cores; NAB_RETRAIN_TAIL=before: each one's threshold tail fitted on points it was not trained on)"
 	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~10 min on 2 cores)"
 	@echo "make eval-all  all of the above, every report under docs/results/, one target after the other"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
@@ -271,13 +271,17 @@ eval-nab-tuned: venv
 # The NAB corpus with models that keep learning (docs/results/nab-retrain; ~55 min on 2 cores, 551 models):
 # each series' model retrained every probationary period on the points before, eval-nab's first; then its scores
 # at thresholds tuned on the labels (nab-retrain/tuned), as eval-nab-tuned does for eval-nab's.
+# NAB_RETRAIN_TAIL=before fits each retrained model's pot tail on the stretch before its training stretch
+# instead of on it (docs/results/nab-retrain-before; with the models of an earlier run, ~50 min of replays).
+NAB_RETRAIN_TAIL ?= training
+NAB_RETRAIN_RUN = nab-retrain$(if $(filter before,$(NAB_RETRAIN_TAIL)),-before)
 .PHONY: eval-nab-retrain
 eval-nab-retrain: venv target/demo.classpath
 	cd models && .venv/bin/python -m vigil_models.nab_retrain --datasets $(abspath $(DATASETS)) --reuse-models \
-	  --out $(CURDIR)/docs/results/nab-retrain --work $(CURDIR)/build/nab --java "$(JAVA_RUN)" $(EVAL_JOBS_ARG) \
-	  -- $(NAB_ARGS) $(NAB_THRESHOLD)
+	  --tail $(NAB_RETRAIN_TAIL) --out $(CURDIR)/docs/results/$(NAB_RETRAIN_RUN) --work $(CURDIR)/build/nab \
+	  --java "$(JAVA_RUN)" $(EVAL_JOBS_ARG) -- $(NAB_ARGS) $(NAB_THRESHOLD)
 	cd models && .venv/bin/python -m vigil_models.nab_tuned --datasets $(abspath $(DATASETS)) --no-peer \
-	  --out $(CURDIR)/docs/results/nab-retrain/tuned --work $(CURDIR)/build/nab --run nab-retrain
+	  --out $(CURDIR)/docs/results/$(NAB_RETRAIN_RUN)/tuned --work $(CURDIR)/build/nab --run $(NAB_RETRAIN_RUN)
 
 # The other threshold methods over the NAB corpus, on the models of `make eval-nab` (docs/results/methods/nab-*).
 # dspot: pot with a drift window of one day of NAB's 5-minute points.

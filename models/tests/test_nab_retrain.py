@@ -50,16 +50,27 @@ def write_series(datasets):
     return stamp
 
 
+def test_with_the_tail_before_each_model_from_the_second_on_is_replayed_from_the_stretch_before_its_training():
+    models = nab_retrain.stretches(1000)  # P = 150
+    assert [nab_retrain.replay_start(k, start, scored, "training") for k, (start, scored, _) in enumerate(models)] \
+        == [0, 150, 300, 450, 600, 750]
+    assert [nab_retrain.replay_start(k, start, scored, "before") for k, (start, scored, _) in enumerate(models)] \
+        == [0, 0, 150, 300, 450, 600]
+
+
 @pytest.mark.skipif(not JAVA, reason="VIGIL_JAVA not set: run `make test-evaluate` (needs the Java build)")
-def test_each_model_is_trained_on_the_stretch_before_and_replayed_from_it_keeping_what_it_scores(tmp_path, monkeypatch):
+@pytest.mark.parametrize("tail", ["training", "before"])
+def test_each_model_is_trained_on_the_stretch_before_and_replayed_from_its_tail_keeping_what_it_scores(
+        tmp_path, monkeypatch, tail):
     monkeypatch.setitem(nab_corpus.TRAINING, "epochs", 3)
     monkeypatch.setitem(nab_corpus.TRAINING, "ensemble", 1)
     stamp = write_series(tmp_path / "datasets")
     work = tmp_path / "work"
     nab_retrain.main(["--datasets", str(tmp_path / "datasets"), "--work", str(work), "--out", str(tmp_path / "out"),
-                      "--java", JAVA, "--jobs", "2", "--", "--threshold.method", "pot", "--alert.updates", "false"])
+                      "--java", JAVA, "--jobs", "2", "--tail", tail,
+                      "--", "--threshold.method", "pot", "--alert.updates", "false"])
     result = json.loads((tmp_path / "out" / "metrics.json").read_text())
-    assert result["models"] == 6 and result["series"]["demo/s.csv"]["windows"] == 1
+    assert result["models"] == 6 and result["series"]["demo/s.csv"]["windows"] == 1 and result["tail"] == tail
     lines = (work / "data" / "demo" / "s.csv").read_text().splitlines()
     for k, (start, scored, end) in enumerate(nab_retrain.stretches(POINTS)):
         replay = work / "eval" / "out" / "demo__s" / str(k)
@@ -67,8 +78,9 @@ def test_each_model_is_trained_on_the_stretch_before_and_replayed_from_it_keepin
             assert (replay / "train.csv").read_text().splitlines()[1:] == \
                 [line.rsplit(",", 1)[0] for line in lines[1 + start:1 + scored]]
         events = [json.loads(line) for line in (replay / "events.jsonl").read_text().splitlines()]
-        # Replayed from the start of its training stretch.
-        assert len(events) == end - start and events[0]["timestamp"] == epoch_ms(stamp[start])
+        # Replayed from the start of its training stretch, or with the tail before, of the P points before it.
+        first = start - 150 if tail == "before" and k > 0 else start
+        assert len(events) == end - first and events[0]["timestamp"] == epoch_ms(stamp[first])
     # The series' scores: each point after the probationary period exactly once, from the model scoring it.
     scores = [json.loads(line) for line in (work / "eval" / "out" / "demo__s" / "replay" / "scores.jsonl").open()]
     assert [evaluate.epoch_ms(s["event_time"]) for s in scores] == [epoch_ms(t) for t in stamp[150:]]

@@ -1,7 +1,7 @@
 """The NAB corpus with models that keep learning: each series' model retrained as the series goes.
 
     python -m vigil_models.nab_retrain --out OUT --java "java -cp ..." [--datasets DIR] [--work build/nab]
-        [--series NAME] [--reuse-models] [--jobs N] [-- job parameters]
+        [--series NAME] [--reuse-models] [--tail training|before] [--jobs N] [-- job parameters]
 
 `make eval-nab` scores a whole series with the model of its probationary period (its first P points:
 15 %, at most 750). Here the model is retrained every P points on the P points before, as a
@@ -11,7 +11,10 @@ one to the series' end. Model 0 is eval-nab's own (`--reuse-models` takes it fro
 
 Each model is replayed through the job from the start of its training stretch, and pot's initial tail
 is fitted to the windows that end in that stretch (`--threshold.pot-init-scores`), as eval-nab fits
-model 0's to the probationary period; only its alerts on the points it scores are kept. The job's
+model 0's to the probationary period; only its alerts on the points it scores are kept. With
+`--tail before`, models 1 on are replayed from P points earlier and their tail is fitted there
+instead, on the scores of points they were not trained on (a model's errors on its own training data
+are smaller than on new data, so a tail fitted on them sits low). The job's
 savepoint rollout reseeds a key's thresholds from the new model's calibration instead (docs/deploy.md),
 so this measures models that keep learning, not yet a rollout the job runs by itself.
 
@@ -42,15 +45,27 @@ def stretches(length: int) -> list[tuple[int, int, int]]:
     return [(k * p, (k + 1) * p, length if k == count - 1 else (k + 2) * p) for k in range(count)]
 
 
+TAIL_TEXT = {"training": "its training stretch, pot's initial tail fitted there",
+             "before": "the P points before its training stretch (from the second model on), pot's initial tail "
+                       "fitted there, on points the model has not seen"}
+
+
+def replay_start(k: int, start: int, scored: int, tail: str) -> int:
+    """Where model k's replay starts: its training stretch [start, scored), or with ``tail`` "before"
+    (from the second model on) the stretch of as many points before it; pot's tail is fitted there."""
+    return start - (scored - start) if tail == "before" and k > 0 else start
+
+
 def score_stretch(item: tuple[str, int], work: Path, out_name: str, java: list[str], job_parameters: list[str],
-                  reuse_models: bool, training: dict) -> tuple[list[str], list[str]]:
-    """Trains (or reuses) one model of a series and replays it from its training stretch: the score and
-    alert lines of the points it scores, as the job wrote them."""
+                  reuse_models: bool, training: dict, tail: str = "training") -> tuple[list[str], list[str]]:
+    """Trains (or reuses) one model of a series and replays it from where its tail is fitted (replay_start):
+    the score and alert lines of the points it scores, as the job wrote them."""
     name, k = item
     data = work / "data" / name
     lines = data.read_text(encoding="utf-8").splitlines()
     rows = read_csv(data)
     start, scored, end = stretches(len(rows))[k]
+    first_replayed = replay_start(k, start, scored, tail)
     model = work / "models" / nab_corpus.series_folder(name) if k == 0 else work / "retrained" / nab_corpus.series_folder(name) / str(k)
     replay = work / "eval" / out_name / nab_corpus.series_folder(name) / str(k)
     replay.mkdir(parents=True, exist_ok=True)
@@ -61,8 +76,8 @@ def score_stretch(item: tuple[str, int], work: Path, out_name: str, java: list[s
         train_csv(train_file, model, kind=nab_corpus.KIND, window_size=nab_corpus.WINDOW, log=lambda _: None,
                   **training)
     events = replay / "events.jsonl"
-    events.write_text("".join(e + "\n" for e in rows.events[start:end]), encoding="utf-8")
-    protocol = nab_corpus.pot_tail_parameters(scored - start, job_parameters)
+    events.write_text("".join(e + "\n" for e in rows.events[first_replayed:end]), encoding="utf-8")
+    protocol = nab_corpus.pot_tail_parameters(scored - start, job_parameters)  # the first P points replayed
     evaluate.replay(java, events, model, replay, protocol + job_parameters)
     first = int(json.loads(rows.events[scored])["timestamp"])
 
@@ -79,6 +94,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--series", help="one series only, e.g. realKnownCause/machine_temperature_system_failure.csv")
     parser.add_argument("--reuse-models", action="store_true",
                         help="use a model from an earlier run when there is one (eval-nab's for the first of each series)")
+    parser.add_argument("--tail", choices=("training", "before"), default="training",
+                        help="where pot's initial tail of each model from the second on is fitted: its training "
+                             "stretch (default) or the stretch before it, which it has not seen")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -94,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
     work = functools.partial(score_stretch, work=args.work, out_name=args.out.name, java=shlex.split(args.java),
                              job_parameters=job_parameters, reuse_models=args.reuse_models,
-                             training=dict(nab_corpus.TRAINING))
+                             training=dict(nab_corpus.TRAINING), tail=args.tail)
     results = dict(zip(items, parallel.run_each(items, work, args.jobs, progress)))
 
     corpus, per_series = [], {}
@@ -115,13 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     scores = {p: metrics.nab_score(corpus, p) for p in metrics.NAB_PROFILES}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps({
-        "corpus": {"job": scores}, "series": per_series, "models": len(items),
+        "corpus": {"job": scores}, "series": per_series, "models": len(items), "tail": args.tail,
         "training": {"kind": nab_corpus.KIND, "window": nab_corpus.WINDOW, **nab_corpus.TRAINING},
         "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series), models retrained every probationary period", "",
              f"Each series' model retrained every P points (its probationary period: 15 %, at most 750) on the P "
              f"points before, {len(items)} models in all, trained as `make eval-nab` trains; each replayed from "
-             f"its training stretch, pot's initial tail fitted there, its alerts kept on the P points after. Job "
+             f"{TAIL_TEXT[args.tail]}, its alerts kept on the P points after. Job "
              f"parameters: `{' '.join(job_parameters) or '(defaults)'}`.", "",
              "| detector | standard | reward low FP | reward low FN |", "|---|---|---|---|",
              "| job, retrained | " + " | ".join(f"{scores[p]:.1f}" for p in metrics.NAB_PROFILES) + " |", "",
