@@ -159,6 +159,7 @@ eval: venv target/demo.classpath
 # Every report under docs/results/, in order (the methods reuse the models before them).
 .PHONY: eval-all
 eval-all: eval eval-skab eval-nab eval-nab-tuned eval-nab-retrain eval-methods eval-nab-methods
+	$(MAKE) --no-print-directory eval-nab-retrain NAB_RETRAIN_TAIL=before
 
 # ---------------------------------------------------------------------------------------------------
 # A real Kafka broker and Flink session cluster on this machine, without Docker (deploy/local/,
