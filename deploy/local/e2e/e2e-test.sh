@@ -168,6 +168,22 @@ await_committed() {
   fail "job $job committed no output within 120 s"
 }
 
+# Waits until a job has written its first score, committed or not (read_uncommitted): the earliest moment
+# a stop with a savepoint is mid-stream, since the savepoint commits what was scored before it. Stopping
+# only after a first checkpoint left a fast machine time to score the whole input before the savepoint.
+await_scoring() {
+  local job="$1" run="$2" i state
+  for ((i = 0; i < 600; i++)); do
+    state="$("$LOCAL/job.sh" state "$job")"
+    [[ "$state" == RUNNING || "$state" == INITIALIZING || "$state" == CREATED ]] \
+      || fail "job $job is $state before it scored anything"
+    [[ -n "$(kcat -b "$BOOTSTRAP" -C -t "scores-$run" -o beginning -e -q -c 1 -X isolation.level=read_uncommitted -f '.')" ]] \
+      && return 0
+    sleep 0.2
+  done
+  fail "job $job scored nothing within 120 s"
+}
+
 # Scored inputs committed so far: after a failure, more than none and fewer than all proves mid-stream.
 assert_mid_stream() {
   local run="$1" what="$2" expected="$3" committed
@@ -255,7 +271,7 @@ fi
 if wants 3; then
   log "run 3: stop with a savepoint mid-stream, resume with --threshold.k $K_AFTER at parallelism 1 (from 2)"
   job="$(submit savepoint)"
-  await_committed "$job" savepoint
+  await_scoring "$job" savepoint
   savepoint="$("$LOCAL/job.sh" stop "$job" "$WORK/savepoints")"
   assert_mid_stream savepoint "savepoint" "$VALID"
   # Same job, same uids, same transactional ids; only the threshold parameter and the scores topic change.
