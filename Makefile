@@ -273,7 +273,7 @@ eval-nab-tuned: venv
 # each series' model retrained every probationary period on the points before, eval-nab's first; then its scores
 # at thresholds tuned on the labels (nab-retrain/tuned), as eval-nab-tuned does for eval-nab's.
 # NAB_RETRAIN_TAIL=before fits each retrained model's pot tail on the stretch before its training stretch
-# instead of on it (docs/results/nab-retrain-before; with the models of an earlier run, ~50 min of replays).
+# instead of on it (docs/results/nab-retrain-before; with the models of an earlier run, ~35 min of replays).
 NAB_RETRAIN_TAIL ?= training
 NAB_RETRAIN_RUN = nab-retrain$(if $(filter before,$(NAB_RETRAIN_TAIL)),-before)
 .PHONY: eval-nab-retrain
