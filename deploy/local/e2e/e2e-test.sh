@@ -153,36 +153,25 @@ await_splits_finished() {
   fail "the source did not finish reading its splits within 240 s"
 }
 
-# Waits until a job has committed output (a checkpoint completed after it scored something): from
-# then on a failure is mid-stream, with committed alerts that must not come twice.
-await_committed() {
-  local job="$1" run="$2" i state
+# Waits until a job's scores topic holds a record at the given isolation level. read_committed: the job
+# has committed output (a checkpoint completed after it scored something), so from then on a failure is
+# mid-stream, with committed alerts that must not come twice. read_uncommitted: it has written its first
+# score, the earliest moment a stop with a savepoint is mid-stream, since the savepoint commits what was
+# scored before it (stopping only after a first checkpoint left a fast machine time to score it all).
+await_output() {
+  local job="$1" run="$2" isolation="$3" i state
   for ((i = 0; i < 600; i++)); do
     state="$("$LOCAL/job.sh" state "$job")"
     [[ "$state" == RUNNING || "$state" == INITIALIZING || "$state" == CREATED ]] \
-      || fail "job $job is $state before it committed any output"
-    [[ -n "$(kcat -b "$BOOTSTRAP" -C -t "scores-$run" -o beginning -e -q -c 1 -X isolation.level=read_committed -f '.')" ]] \
+      || fail "job $job is $state before it wrote any output ($isolation)"
+    [[ -n "$(kcat -b "$BOOTSTRAP" -C -t "scores-$run" -o beginning -e -q -c 1 -X isolation.level="$isolation" -f '.')" ]] \
       && return 0
     sleep 0.2
   done
-  fail "job $job committed no output within 120 s"
+  fail "job $job wrote no output ($isolation) within 120 s"
 }
-
-# Waits until a job has written its first score, committed or not (read_uncommitted): the earliest moment
-# a stop with a savepoint is mid-stream, since the savepoint commits what was scored before it. Stopping
-# only after a first checkpoint left a fast machine time to score the whole input before the savepoint.
-await_scoring() {
-  local job="$1" run="$2" i state
-  for ((i = 0; i < 600; i++)); do
-    state="$("$LOCAL/job.sh" state "$job")"
-    [[ "$state" == RUNNING || "$state" == INITIALIZING || "$state" == CREATED ]] \
-      || fail "job $job is $state before it scored anything"
-    [[ -n "$(kcat -b "$BOOTSTRAP" -C -t "scores-$run" -o beginning -e -q -c 1 -X isolation.level=read_uncommitted -f '.')" ]] \
-      && return 0
-    sleep 0.2
-  done
-  fail "job $job scored nothing within 120 s"
-}
+await_committed() { await_output "$1" "$2" read_committed; }
+await_scoring() { await_output "$1" "$2" read_uncommitted; }
 
 # Scored inputs committed so far: after a failure, more than none and fewer than all proves mid-stream.
 assert_mid_stream() {
