@@ -18,7 +18,8 @@ import java.util.List;
  *
  * <p>Per window, with x the normalized input and y the reconstruction: score = mean over all
  * steps and columns of (x − y)²; {@code columnErrors[c]} = mean over steps of (x − y)²;
- * {@code observed} and {@code expected} = the newest step's x and y de-normalized (v·std + mean).
+ * {@code observed} = the newest step's values as the request carries them, before normalization;
+ * {@code expected} = the newest step's y de-normalized (y·std + mean).
  */
 public final class OnnxScorer {
 
@@ -91,15 +92,13 @@ public final class OnnxScorer {
             columnSums[i % columns] += squared;
         }
         float[] columnErrors = new float[columns];
-        float[] observed = new float[columns];
         float[] expected = new float[columns];
         int newest = rowValues - columns;
         for (int c = 0; c < columns; c++) {
             columnErrors[c] = (float) (columnSums[c] / window);
-            observed[c] = (float) ((double) x[newest + c] * std[c] + mean[c]);
             expected[c] = (float) ((double) output.get(offset + newest + c) * std[c] + mean[c]);
         }
-        return new ScoredWindow(request.key(), request.timestamp(), total / rowValues, columnErrors, observed, expected,
+        return new ScoredWindow(request.key(), request.timestamp(), total / rowValues, columnErrors, request.newest(), expected,
                 request.events());
     }
 

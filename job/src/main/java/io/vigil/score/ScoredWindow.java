@@ -5,7 +5,7 @@ package io.vigil.score;
  *
  * @param score mean squared reconstruction error over the whole window, in normalized units
  * @param columnErrors per model column, the mean squared error over the window's steps
- * @param observed the newest step's values, de-normalized (the units of the input)
+ * @param observed the newest step's values in the input's units
  * @param expected the newest step's reconstruction, de-normalized
  * @param events input events this score accounts for (see {@code ScoringRequest})
  */

@@ -6,5 +6,7 @@ package io.vigil.window;
  * window for a key's first request, the stride after that), so that scored events can be counted.
  *
  * @param timestamp event time of the newest event in the window
+ * @param newest the newest step's columns before normalization (what an alert reports as observed:
+ *     exact, where a round trip through the normalized float would turn a one-hot 0 into 1e-9)
  */
-public record ScoringRequest(String key, long timestamp, float[] window, int events) {}
+public record ScoringRequest(String key, long timestamp, float[] window, float[] newest, int events) {}

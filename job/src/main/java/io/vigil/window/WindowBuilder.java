@@ -7,6 +7,7 @@ import io.vigil.parse.Encoding;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -150,7 +151,8 @@ public final class WindowBuilder implements Serializable {
             return null;
         }
         int events = state.steps == size ? size : stride;
-        return new ScoringRequest(key, timestamp, normalizedWindow(state), events);
+        return new ScoringRequest(key, timestamp, normalizedWindow(state),
+                Arrays.copyOfRange(state.ring, row, row + columnCount), events);
     }
 
     /**

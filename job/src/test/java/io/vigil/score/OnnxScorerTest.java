@@ -23,7 +23,7 @@ class OnnxScorerTest {
             1, 2, 3,
             4, 5, 6,
             7, 8, 9,
-            10, 11, 12}, 4);
+            10, 11, 12}, new float[] {30, 64, 90}, 4);
         ScoringRequest zeros = request("k2", 2_000L, new float[12]);
         try (OnnxSession session = OnnxSession.open(TestModels.halving(), OnnxDevice.CPU, 1)) {
             ScoredWindow[] scored = new OnnxScorer(session, 2).score(List.of(counting, zeros));
@@ -36,9 +36,9 @@ class OnnxScorerTest {
             assertEquals(650.0 / 48, first.score(), 1e-9);
             // column a: (1 + 16 + 49 + 100) / 4 / 4; b: (4 + 25 + 64 + 121) / 16; c: (9 + 36 + 81 + 144) / 16
             assertArrayEquals(new float[] {166f / 16, 214f / 16, 270f / 16}, first.columnErrors(), 1e-6f);
-            // newest step (10, 11, 12) de-normalized with means (10, 20, 30) and stds (2, 4, 5) ...
-            assertArrayEquals(new float[] {30, 64, 90}, first.observed(), 1e-5f);
-            // ... and its reconstruction (5, 5.5, 6)
+            // the newest step as the request carries it, (10, 11, 12) in the columns' units ...
+            assertArrayEquals(new float[] {30, 64, 90}, first.observed());
+            // ... and its reconstruction (5, 5.5, 6) de-normalized with means (10, 20, 30) and stds (2, 4, 5)
             assertArrayEquals(new float[] {20, 42, 60}, first.expected(), 1e-5f);
 
             ScoredWindow second = scored[1];
@@ -47,6 +47,26 @@ class OnnxScorerTest {
             assertArrayEquals(new float[3], second.columnErrors());
             assertArrayEquals(new float[] {10, 20, 30}, second.observed());
             assertArrayEquals(new float[] {10, 20, 30}, second.expected());
+        }
+    }
+
+    @Test
+    void observedIsTheNewestStepAsTheEventHadItNotARoundTripThroughTheNormalizedWindow() throws Exception {
+        float[] newest = {0.1f, 0f, 1f};
+        float[] mean = {10, 20, 30};
+        float[] std = {2, 4, 5};
+        float[] window = new float[TestModels.WINDOW * TestModels.COLUMNS];
+        float[] roundTrip = new float[TestModels.COLUMNS];
+        for (int c = 0; c < TestModels.COLUMNS; c++) {
+            float normalized = (newest[c] - mean[c]) / std[c];
+            window[window.length - TestModels.COLUMNS + c] = normalized;
+            roundTrip[c] = (float) ((double) normalized * std[c] + mean[c]);
+        }
+        assertNotEquals(newest[0], roundTrip[0], "the round trip this test guards against is inexact here");
+        try (OnnxSession session = OnnxSession.open(TestModels.halving(), OnnxDevice.CPU, 1)) {
+            ScoredWindow scored = new OnnxScorer(session, 1)
+                    .score(List.of(new ScoringRequest("k", 1L, window, newest.clone(), 1)))[0];
+            assertArrayEquals(newest, scored.observed());
         }
     }
 

@@ -57,7 +57,18 @@ final class TestModels {
     }
 
     static ScoringRequest request(String key, long timestamp, float... window) {
-        return new ScoringRequest(key, timestamp, window, 1);
+        return new ScoringRequest(key, timestamp, window, newestDenormalized(window), 1);
+    }
+
+    /** The newest step of a normalized window in the columns' units, as the window builder carries it. */
+    static float[] newestDenormalized(float[] window) {
+        float[] mean = {10, 20, 30};
+        float[] std = {2, 4, 5};
+        float[] newest = new float[COLUMNS];
+        for (int c = 0; c < COLUMNS; c++) {
+            newest[c] = window[window.length - COLUMNS + c] * std[c] + mean[c];
+        }
+        return newest;
     }
 
     /** A window whose values are {@code seed}, {@code seed + 0.1}, … in normalized units. */
@@ -66,6 +77,6 @@ final class TestModels {
         for (int i = 0; i < window.length; i++) {
             window[i] = seed + 0.1f * i;
         }
-        return new ScoringRequest(key, timestamp, window, 1);
+        return request(key, timestamp, window);
     }
 }

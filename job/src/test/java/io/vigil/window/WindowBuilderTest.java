@@ -44,6 +44,22 @@ class WindowBuilderTest {
     }
 
     @Test
+    void theNewestStepTravelsUnnormalizedSoAnAlertReportsItExactly() {
+        // Normalized and back in float, a one-hot 0 with mean 0.36 and std 0.48 would come out near 1e-9.
+        WindowBuilder twoSteps = new WindowBuilder(TestContracts.tiny(2, 1));
+        WindowState state = twoSteps.newState();
+        twoSteps.append(state, "k", 1, columns(24f, 3f, 1f, 0f));
+        ScoringRequest request = twoSteps.append(state, "k", 2, columns(21.3f, 0.7f, 0f, 1f));
+        float[] newest = request.newest();
+        assertEquals(COLUMNS, newest.length);
+        assertEquals(21.3f, newest[TEMPERATURE]);
+        assertEquals(0.7f, newest[AMOUNT]);
+        assertEquals(0f, newest[CHANNEL_POS]);
+        assertEquals(1f, newest[CHANNEL_ONLINE]);
+        assertEquals((float) Math.sin(2 * Math.PI * (2 / 3_600_000.0) / 24), newest[HOUR_SIN], 1e-12f, "derived columns too");
+    }
+
+    @Test
     void hourColumnsEncodeTheFractionalUtcHourOfDay() {
         long time = Instant.parse("2026-11-22T18:30:00Z").toEpochMilli();
         float[] step = builder.append(builder.newState(), "k", time, columns(20f, 1f, 0.5f, 0.5f)).window();
