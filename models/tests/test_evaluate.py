@@ -58,6 +58,35 @@ def test_evaluation_replays_the_file_through_the_job_and_scores_the_detections(t
     assert sorted(p.name for p in (tmp_path / "eval" / "plots").glob("*.png")) == ["m0.png", "m1.png", "m2.png"]
 
 
+@needs_the_job
+def test_a_file_of_which_nothing_is_scored_is_an_error_that_says_why(tmp_path):
+    data = tmp_path / "machines.csv"
+    write_labelled_csv(data)
+    train_csv(data, tmp_path / "model", kind="dense", window_size=8, epochs=2, log=lambda _: None)
+    other = tmp_path / "other.csv"
+    other.write_text("timestamp,key,c,label\n" + "".join(f"{1767225600000 + i * 60000},m0,{i},0\n" for i in range(20)))
+    with pytest.raises(ValueError, match=r"20 of 20 events were dead-lettered \(missing_feature 20; the first: .*\ba\b"):
+        evaluate.evaluate(other, tmp_path / "model", tmp_path / "eval", shlex.split(JAVA), [])
+
+
+@needs_the_job
+def test_a_model_the_job_cannot_load_is_named_in_one_line_without_a_stack_trace(tmp_path):
+    data = tmp_path / "machines.csv"
+    write_labelled_csv(data)
+    with pytest.raises(RuntimeError, match=r"error: --stream\.replay\.model .*not-a-model.*model contract not found") as failed:
+        evaluate.evaluate(data, tmp_path / "not-a-model", tmp_path / "eval", shlex.split(JAVA), [])
+    assert "\tat " not in str(failed.value)
+
+
+def test_why_nothing_was_scored_names_the_dead_letters_or_the_short_keys(tmp_path):
+    (tmp_path / "dead-letters.jsonl").write_text("")
+    assert "no key has as many events as the model's window (5 events" in evaluate.nothing_scored(tmp_path, 5)
+    (tmp_path / "dead-letters.jsonl").write_text("".join(json.dumps({"reason": r, "detail": d}) + "\n" for r, d in [
+        ("missing_key", "key at sensor_id is missing"), ("bad_timestamp", "ts"), ("missing_key", "again")]))
+    why = evaluate.nothing_scored(tmp_path, 3)
+    assert "3 of 3 events were dead-lettered (missing_key 2, bad_timestamp 1; the first: key at sensor_id is missing)" in why
+
+
 def test_nab_windows_become_point_indices_of_the_file(tmp_path):
     windows = tmp_path / "combined_windows.json"
     windows.write_text(json.dumps({"realKnownCause/x.csv": [["2026-01-01 00:02:00.000000", "2026-01-01 00:04:00.000000"]]}))

@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import one_line_errors
 from .contract import NUMERIC, Feature, ModelSpec
 from .features import _FLOAT32_OVERFLOW, DeadLetter, parse_timestamp
 
@@ -282,10 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features", help="comma-separated feature columns (default: all but timestamp, key, label)")
     parser.add_argument("--delimiter", default=",", help="field delimiter (default ',')")
     args = parser.parse_args(argv)
-    try:
+    with one_line_errors(CsvFormatError):
         rows = read_csv(args.data, args.features.split(",") if args.features else None, args.delimiter)
-    except CsvFormatError as e:
-        sys.exit(str(e))
     write_events(rows, args.out)
     print(f"wrote {args.out}: {len(rows)} events", file=sys.stderr)
 

@@ -40,6 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import one_line_errors
 from .metrics import nab_probation
 
 # The 41 columns of a KDD Cup 99 record (kddcup.names), then the class.
@@ -212,12 +213,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the CSV files")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    try:
+    with one_line_errors(ValueError):
         counts = (kdd99(args.datasets, args.out, args.seed) if args.dataset == "kdd99"
                   else skab(args.datasets, args.out) if args.dataset == "skab"
                   else nab(args.datasets, args.out, args.series))
-    except (FileNotFoundError, ValueError) as e:
-        sys.exit(str(e))
     print(f"wrote {args.dataset} into {args.out}: {counts}", file=sys.stderr)
 
 

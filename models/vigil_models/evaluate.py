@@ -24,12 +24,14 @@ import json
 import shlex
 import subprocess
 import sys
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
 from . import metrics
+from .cli import one_line_errors
 from .csv_data import CsvFormatError, LabelledRows, read_csv, write_events
 
 MAX_PLOTS = 12
@@ -55,6 +57,18 @@ def run_peer(java: list[str], events: Path, model: Path, out_file: Path) -> None
     if result.returncode != 0:
         raise RuntimeError(f"the Random Cut Forest peer failed (exit {result.returncode}):\n{result.stdout[-3000:]}")
     print(result.stdout.strip().splitlines()[-1])
+
+
+def nothing_scored(work: Path, events: int) -> str:
+    """Why a replay scored nothing: the dead letters' reasons, or keys too short for one window."""
+    with open(work / "dead-letters.jsonl", encoding="utf-8") as lines:
+        letters = [json.loads(line) for line in lines]
+    if not letters:
+        return f"no key has as many events as the model's window ({events} events in all)"
+    reasons = Counter(letter["reason"] for letter in letters)
+    counted = ", ".join(f"{reason} {count}" for reason, count in reasons.most_common())
+    return (f"{len(letters)} of {events} events were dead-lettered ({counted}; the first: {letters[0]['detail']}); "
+            "is the model one trained on this file's columns (make train)?")
 
 
 def keys_and_times(rows: LabelledRows) -> tuple[list[str], np.ndarray]:
@@ -188,6 +202,8 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
 
     keys, ts = keys_and_times(rows)
     score, threshold, alert = join_scores(keys, ts, work / "scores.jsonl")
+    if np.all(np.isnan(score)):
+        raise ValueError(f"no window of {data} was scored with {model}: {nothing_scored(work, len(rows))}")
 
     # Points grouped by key, each key's in time order (rows of one key may be interleaved with others').
     order = sorted(range(len(keys)), key=lambda i: (keys[i], ts[i], i))
@@ -246,11 +262,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--nab-windows", type=Path, help="NAB's combined_windows.json: adds the NAB score")
     parser.add_argument("--peer", choices=["rcf"], help="also score the file with a peer detector (Random Cut Forest)")
     args = parser.parse_args(argv)
-    try:
+    with one_line_errors(CsvFormatError, ValueError, RuntimeError, prefix="evaluation failed"):
         result = evaluate(args.data, args.model, args.out, shlex.split(args.java), job_parameters, args.nab_windows,
                           args.peer)
-    except (CsvFormatError, ValueError, RuntimeError) as e:
-        sys.exit(f"evaluation failed: {e}")
     print(f"wrote {args.out / 'metrics.json'}, {args.out / 'report.md'} and plots", file=sys.stderr)
     print(json.dumps(result))
 

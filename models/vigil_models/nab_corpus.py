@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 from . import datasets, evaluate, metrics, parallel
+from .cli import one_line_errors
 from .csv_data import LabelledRows, read_csv
 from .train_csv import train_csv
 
@@ -134,8 +135,9 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--jobs must be at least 1")
     java = shlex.split(args.java)
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
+    with one_line_errors():  # a missing dataset: where to get it
+        datasets.nab(args.datasets, args.work / "data")
     names = sorted(json.loads(windows_file.read_text()))
-    datasets.nab(args.datasets, args.work / "data")
 
     started = time.monotonic()
 

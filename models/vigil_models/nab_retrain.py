@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from . import datasets, evaluate, metrics, nab_corpus, parallel
+from .cli import one_line_errors
 from .csv_data import read_csv
 from .train_csv import train_csv
 
@@ -101,8 +102,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
+    with one_line_errors(ValueError):  # a missing dataset (where to get it) or series
+        datasets.nab(args.datasets, args.work / "data", args.series)
     names = [args.series] if args.series else sorted(json.loads(windows_file.read_text()))
-    datasets.nab(args.datasets, args.work / "data", args.series)
     lengths = {name: len(read_csv(args.work / "data" / name)) for name in names}
     items = [(name, k) for name in names for k in range(len(stretches(lengths[name])))]
     started = time.monotonic()

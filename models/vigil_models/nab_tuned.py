@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, evaluate, metrics, nab_corpus
+from .cli import one_line_errors
 from .csv_data import read_csv
 
 CUTS = 2.0 ** (np.arange(-96, 241) / 24)  # 1/16 to 1024, 2.9 % apart
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="the job's scores only (a run without Random Cut Forest, such as nab_retrain's)")
     args = parser.parse_args(argv)
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
-    files, written, missing = load(args.work, args.run, windows_file, args.peer)
+    with one_line_errors():
+        files, written, missing = load(args.work, args.run, windows_file, args.peer)
     if missing:
         sys.exit(f"no replay of {len(missing)} series in {args.work / 'eval' / args.run} (first: {missing[0]}): "
                  "run make eval-nab first" + ("" if args.peer else " (or nab_retrain)"))

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from . import onnx_io
+from .cli import one_line_errors
 from .contract import ONEHOT, ModelSpec, read_model_json
 from .features import (
     DEFAULT_MAX_PAYLOAD_BYTES,
@@ -174,10 +175,11 @@ def main(argv: list[str] | None = None) -> None:
                         help="the job's parse.max-payload-bytes")
     args = parser.parse_args(argv)
 
-    spec = ModelSpec.from_json(read_model_json(args.model))
-    # A key's first window needs window.size events: give each key 2·size + 8, hence size + 9 windows.
-    keys = args.keys or max(1, min(10, args.limit // (2 * spec.window_size + 8)))
-    lines = select_lines(spec, args.events, args.limit, keys, args.max_payload_bytes)
+    with one_line_errors(ValueError):
+        spec = ModelSpec.from_json(read_model_json(args.model))
+        # A key's first window needs window.size events: give each key 2·size + 8, hence size + 9 windows.
+        keys = args.keys or max(1, min(10, args.limit // (2 * spec.window_size + 8)))
+        lines = select_lines(spec, args.events, args.limit, keys, args.max_payload_bytes)
     if args.with_dead_letters and lines:
         lines[1:1] = [line for line, _ in dead_letter_examples(spec, lines[0])]
     vectors = build_vectors(args.model, lines, args.max_payload_bytes)

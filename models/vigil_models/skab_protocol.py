@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import datasets, evaluate, metrics, parallel
+from .cli import one_line_errors
 from .csv_data import read_csv
 from .train_csv import train_csv
 
@@ -267,7 +268,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     java = shlex.split(args.java)
-    keys = datasets.skab_per_experiment(args.datasets, args.work / "data")
+    with one_line_errors():  # a missing dataset: where to get it
+        keys = datasets.skab_per_experiment(args.datasets, args.work / "data")
     if args.experiments:
         wanted = args.experiments.split(",")
         unknown = sorted(set(wanted) - set(keys))

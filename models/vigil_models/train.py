@@ -29,6 +29,7 @@ from torch import nn  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from . import autoencoders, onnx_io  # noqa: E402
+from .cli import one_line_errors  # noqa: E402
 from .contract import ONNX_FILE, QUANTILES, ModelSpec, build_model_json, write_model_json  # noqa: E402
 from .features import DEFAULT_MAX_PAYLOAD_BYTES, EventTable, make_windows, normalize, read_events, window_ends  # noqa: E402
 
@@ -322,8 +323,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="the job's parse.max-payload-bytes: larger payloads are skipped as oversized")
     args = parser.parse_args(argv)
     options = training_options(parser, args)
-    spec = ModelSpec.load(args.config)
-    train(spec, args.events, args.out, max_payload_bytes=args.max_payload_bytes, **options)
+    with one_line_errors(ValueError):
+        spec = ModelSpec.load(args.config)
+        train(spec, args.events, args.out, max_payload_bytes=args.max_payload_bytes, **options)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from . import autoencoders
+from .cli import one_line_errors
 from .csv_data import CsvFormatError, model_spec, read_csv
 from .features import build_table
 from .train import add_training_arguments, train_table, training_options
@@ -73,13 +74,11 @@ def main(argv: list[str] | None = None) -> None:
     options = training_options(parser, args)
     if args.window < 1 or args.stride < 1:
         parser.error(f"--window and --stride must be >= 1, got {args.window} and {args.stride}")
-    try:
+    with one_line_errors(CsvFormatError, ValueError):
         train_csv(args.data, args.out, kind=args.kind, window_size=args.window, window_stride=args.stride,
                   features=args.features.split(",") if args.features else None, name=args.name,
                   version=args.version, stream=args.stream, bottleneck=args.bottleneck, delimiter=args.delimiter,
                   relative=args.relative, **options)
-    except (CsvFormatError, ValueError) as e:
-        sys.exit(f"error: {e}")
 
 
 if __name__ == "__main__":

@@ -88,10 +88,18 @@ public final class Replay {
             System.err.println("usage: Replay --events EVENTS.jsonl --model DIR --out DIR [job parameters]");
             System.exit(2);
         }
-        if (!Files.isRegularFile(events)) {
-            throw new IllegalArgumentException("--events " + events + ": no such file");
+        Map<Output, Long> counts;
+        try {
+            if (!Files.isRegularFile(events)) {
+                throw new IllegalArgumentException("--events " + events + ": no such file");
+            }
+            counts = run(events, model, out, jobArgs);
+        } catch (IllegalArgumentException e) {
+            // A parameter, model or file to fix, which the message names: a stack trace would only bury it.
+            System.err.println("error: " + e.getMessage());
+            System.exit(2);
+            return;
         }
-        Map<Output, Long> counts = run(events, model, out, jobArgs);
         System.out.printf("replayed %s through model %s: %d scores, %d alerts, %d dead letters in %s%n",
                 events, model, counts.get(Output.SCORES), counts.get(Output.ALERTS), counts.get(Output.DEAD_LETTERS), out);
     }
