@@ -93,6 +93,12 @@ def test_nab_false_positive_after_a_window_is_weighted_by_its_distance():
     assert 0.11 * sigmoid(1.0) == pytest.approx(-0.108528, abs=1e-6)
 
 
+def test_nab_false_positive_three_window_widths_past_costs_the_full_weight_as_in_nabs_sweeper():
+    # 27 points past the end of a window of width 10: position 27 / 9 = 3, where NAB's scaledSigmoid is -1 exactly.
+    assert metrics.nab_scaled_sigmoid(3.0) == -1.0
+    assert metrics.nab_raw_score(NabSeries(alerts_at(76), WINDOW), STANDARD) == -0.11 - 1.0
+
+
 def test_nab_ignores_detections_in_the_probationary_period():
     assert metrics.nab_probation(100) == 15
     assert metrics.nab_probation(100_000) == 750

@@ -99,7 +99,7 @@ def nab_scaled_sigmoid(position: float) -> float:
     """NAB's weighting of a detection by its position relative to the end of an anomaly window:
     -1 at the window's start gives almost +1, 0 at its end 0, and after the window the value falls
     towards -1 (a false positive just after a window costs less than one far from any)."""
-    if position > 3.0:
+    if position >= 3.0:
         return -1.0
     return 2.0 / (1.0 + math.exp(5.0 * position)) - 1.0
 
@@ -148,7 +148,7 @@ def nab_raw_score(series: NabSeries, profile: dict[str, float]) -> float:
     if np.any(after):
         w = before[after]
         position = (outside[after] - ends[w]) / np.maximum(ends[w] - starts[w], 1)
-        weight = np.where(position > 3.0, -1.0, 2.0 / (1.0 + np.exp(5.0 * np.minimum(position, 3.0))) - 1.0)
+        weight = np.where(position >= 3.0, -1.0, 2.0 / (1.0 + np.exp(5.0 * np.minimum(position, 3.0))) - 1.0)
         score += profile["fp"] * float(np.sum(weight))
     score -= profile["fn"] * (len(windows) - len(detected))
     return score
