@@ -53,8 +53,8 @@ class OnnxScorerTest {
     @Test
     void observedIsTheNewestStepAsTheEventHadItNotARoundTripThroughTheNormalizedWindow() throws Exception {
         float[] newest = {0.1f, 0f, 1f};
-        float[] mean = {10, 20, 30};
-        float[] std = {2, 4, 5};
+        float[] mean = TestModels.MEAN;
+        float[] std = TestModels.STD;
         float[] window = new float[TestModels.WINDOW * TestModels.COLUMNS];
         float[] roundTrip = new float[TestModels.COLUMNS];
         for (int c = 0; c < TestModels.COLUMNS; c++) {

@@ -15,6 +15,9 @@ final class TestModels {
 
     static final int WINDOW = 4;
     static final int COLUMNS = 3;
+    /** The columns' normalization, as the models' contracts give it. */
+    static final float[] MEAN = {10, 20, 30};
+    static final float[] STD = {2, 4, 5};
 
     private TestModels() {}
 
@@ -62,11 +65,9 @@ final class TestModels {
 
     /** The newest step of a normalized window in the columns' units, as the window builder carries it. */
     static float[] newestDenormalized(float[] window) {
-        float[] mean = {10, 20, 30};
-        float[] std = {2, 4, 5};
         float[] newest = new float[COLUMNS];
         for (int c = 0; c < COLUMNS; c++) {
-            newest[c] = window[window.length - COLUMNS + c] * std[c] + mean[c];
+            newest[c] = window[window.length - COLUMNS + c] * STD[c] + MEAN[c];
         }
         return newest;
     }
