@@ -11,7 +11,7 @@ import synthetic
 from conftest import CONFIGS
 from vigil_models import autoencoders, onnx_io
 from vigil_models.contract import QUANTILES, ModelSpec, read_model_json
-from vigil_models.features import build_table
+from vigil_models.features import build_table, normalize
 from vigil_models.train import default_batch_size, fit_normalization, split_by_time, train
 
 
@@ -73,6 +73,34 @@ def test_onnx_runtime_reproduces_torch_within_1e5_at_batch_1_and_7(window_size, 
         with torch.no_grad():
             expected = model(torch.from_numpy(x)).numpy()
         np.testing.assert_allclose(session.run(["reconstruction"], {"window": x})[0], expected, rtol=0, atol=1e-5)
+
+
+def test_columns_constant_in_training_cannot_move_the_other_columns_reconstruction(transaction_model):
+    spec, events, directory, model = transaction_model
+    # The synthetic accounts use the first 8 merchant categories and the first 3 channels.
+    never_seen = [*(f"merchant_category={c}" for c in synthetic.CATEGORIES[8:]),
+                  *(f"channel={c}" for c in synthetic.CHANNELS[3:])]
+    assert model["training"]["constant_columns"] == never_seen
+    assert model["training"]["architecture"]["constant_columns_ignored"] == len(never_seen)
+    table = build_table(spec, events.read_bytes().splitlines())
+    normalized = normalize(table.columns[:200], model["normalization"]["mean"], model["normalization"]["std"])
+    windows = normalized[:, None, :]
+    session = onnx_io.session(directory / "model.onnx")
+    usual = onnx_io.reconstruct(session, windows)
+    for column in (spec.columns.index(c) for c in never_seen):
+        unseen = windows.copy()
+        unseen[..., column] = 1000.0  # a never-seen category, its std floored at 0.001
+        reconstruction = onnx_io.reconstruct(session, unseen)
+        np.testing.assert_array_equal(reconstruction, usual)
+        # The column still counts in full: its whole distance from what training showed is error.
+        _, per_column = onnx_io.errors(unseen, reconstruction)
+        assert per_column[:, column] == pytest.approx((1000.0 - usual[:, 0, column]) ** 2)
+
+
+def test_a_model_without_constant_columns_is_exported_as_trained(sensor_model):
+    _, _, _, model = sensor_model
+    assert "constant_columns" not in model["training"]
+    assert "constant_columns_ignored" not in model["training"]["architecture"]
 
 
 def test_training_twice_with_the_same_seed_gives_the_same_model(sensor_model, tmp_path):

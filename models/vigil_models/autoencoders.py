@@ -256,6 +256,33 @@ class Ensemble(WindowAutoencoder):
                 "parameters": sum(p.numel() for p in self.parameters())}
 
 
+class ConstantColumnsIgnored(WindowAutoencoder):
+    """A trained model that reads the columns constant in its training data as 0, the value it was
+    trained on, whatever they hold.
+
+    The network learned nothing from such a column (a category no training event had, a sensor
+    stuck at one value): its input is always 0 once normalized, so the weights that read it never
+    get a gradient and keep their random initial values. A value there that training never showed
+    (a never-seen category comes in at z = 1000, the column's std being floored) would go through
+    those random weights and throw every other column's reconstruction far out, so that an alert's
+    runner-up features named columns that were perfectly normal. Ignored on the way in, the column
+    still counts in full on the way out: its reconstruction stays where training put it, and its
+    own error is the whole surprise. Training windows are unchanged by the mask (0 · 0), so
+    training and calibration are too; only the exported graph gains one multiplication."""
+
+    def __init__(self, model: WindowAutoencoder, constant: list[bool]):
+        super().__init__(model.window_size, model.n_columns)
+        self.kind = model.kind
+        self.model = model
+        self.register_buffer("keep", torch.tensor([0.0 if c else 1.0 for c in constant]))
+
+    def forward(self, window: torch.Tensor) -> torch.Tensor:
+        return self.model(window * self.keep)
+
+    def describe(self) -> dict[str, Any]:
+        return {**self.model.describe(), "constant_columns_ignored": int((self.keep == 0).sum())}
+
+
 KINDS: dict[str, type[WindowAutoencoder]] = {
     kind.kind: kind for kind in (DenseAutoencoder, LstmAutoencoder, ConvAutoencoder, VariationalAutoencoder)
 }

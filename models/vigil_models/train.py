@@ -243,6 +243,11 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         log(f"ensemble of {ensemble}: validation loss {best_val:.6f} (members' mean "
             f"{np.mean([f['best_val_loss'] for f in fits]):.6f})")
 
+    constant = np.nanstd(table.columns[train_rows].astype(np.float64), axis=0) == 0
+    if constant.any():
+        model = autoencoders.ConstantColumnsIgnored(model, constant.tolist())
+        log(f"constant in training, read as 0 by the model: {', '.join(np.array(spec.columns)[constant])}")
+
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = out / ONNX_FILE
     onnx_io.export(model, onnx_path)
@@ -270,6 +275,7 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         "ensemble": ensemble,
         **({"members": fits} if ensemble > 1 else {}),
         "architecture": model.describe(),
+        **({"constant_columns": np.array(spec.columns)[constant].tolist()} if constant.any() else {}),
         "device": device.type,
         "threads": threads if device.type == "cpu" else None,
         "torch": torch.__version__,
