@@ -36,7 +36,7 @@ help:
 	@echo "make eval-nab-methods  the other threshold methods over the NAB corpus, on eval-nab's models (~4 min each on 2 cores)"
 	@echo "make eval-nab-tuned  eval-nab's scores, job and Random Cut Forest, at thresholds tuned on NAB's labels as NAB publishes them"
 	@echo "make eval-nab-retrain  the NAB corpus with each series' model retrained every probationary period (~55 min on 2 cores; NAB_RETRAIN_TAIL=before: each one's threshold tail fitted on points it was not trained on)"
-	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~10 min on 2 cores)"
+	@echo "make eval-skab SKAB's own protocol (a model per experiment, its control limit), with Random Cut Forest (~40 min on 2 cores)"
 	@echo "make eval-all  all of the above, every report under docs/results/, one target after the other"
 	@echo "make cluster-up | submit [ARGS=...] | generate | stop-job JOB=<id> | resume SAVEPOINT=<path> | cluster-down"
 	@echo "              a real Kafka broker and Flink cluster on this machine, without Docker (docs/deploy.md);"
@@ -300,7 +300,7 @@ eval-nab-methods: venv target/demo.classpath
 	    $(EVAL_JOBS_ARG) -- $(NAB_ARGS) $$threshold) || exit 1; \
 	done
 
-# SKAB as its own notebooks run it (docs/results/skab-protocol; ~10 min on 2 cores): per experiment a conv model
+# SKAB as its own notebooks run it (docs/results/skab-protocol; ~40 min on 2 cores): per experiment a conv model
 # trained on its first 400 rows, the experiment replayed through the job with a static threshold at SKAB's
 # control limit (calibration 0.999 quantile x (4/3)^2), Random Cut Forest beside it, counts pooled as SKAB pools them.
 SKAB_PROTOCOL_ARGS ?=

@@ -2,7 +2,7 @@
 # Trains the two committed models from the generator's output, with fixed seeds, and writes the
 # parity vectors the job's tests compare against:
 #   models/reproduce.sh EVENTS_DIR        (EVENTS_DIR/sensors.jsonl, EVENTS_DIR/transactions.jsonl)
-# Uses models/.venv if it exists (see models/README.md), else $PYTHON, else python3.
+# Uses $PYTHON when set, else models/.venv if it exists (see models/README.md), else python3.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then

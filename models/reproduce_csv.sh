@@ -2,7 +2,7 @@
 # Trains the small LSTM model that the job's parity test scores from a labelled CSV, and writes its
 # parity vectors: tests/data/machines.csv (synthetic: tests/synthetic.py, machine_csv(keys=3,
 # rows_per_key=150, seed=7)) -> job/src/test/resources/parity/machines-lstm/ and machines-lstm.json.
-# Uses models/.venv if it exists (see models/README.md), else $PYTHON, else python3.
+# Uses $PYTHON when set, else models/.venv if it exists (see models/README.md), else python3.
 set -euo pipefail
 cd "$(dirname "$0")"
 if [[ -z "${PYTHON:-}" ]]; then

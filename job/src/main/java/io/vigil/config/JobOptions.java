@@ -130,7 +130,7 @@ public final class JobOptions {
     public static final ConfigOption<Double> THRESHOLD_K = key("threshold.k").doubleType().defaultValue(ThresholdSettings.DEFAULT_K)
             .withDescription("Alert when ln(score) exceeds the key's mean + k standard deviations.");
     public static final ConfigOption<Double> THRESHOLD_ALPHA = key("threshold.alpha").doubleType().defaultValue(ThresholdSettings.DEFAULT_ALPHA)
-            .withDescription("Weight of each new score in the key's moving mean and variance once warmed up (0 < alpha <= 1).");
+            .withDescription("Weight of each new score in the key's moving mean and variance once warmed up (0 <= alpha < 1).");
     public static final ConfigOption<Integer> THRESHOLD_WARMUP = key("threshold.warmup").intType().defaultValue(ThresholdSettings.DEFAULT_WARMUP)
             .withDescription("The model's calibration counts as this many scores of a new key, then blends into its own.");
     public static final ConfigOption<Boolean> THRESHOLD_LEARN_FROM_ANOMALIES = key("threshold.learn-from-anomalies").booleanType()
