@@ -46,6 +46,7 @@ def test_jobs_must_be_positive():
         parallel.run_each([1], slower_first, jobs=0)
 
 
-def test_the_default_is_the_cores_up_to_four():
-    assert 1 <= parallel.default_jobs() <= parallel.MAX_DEFAULT_JOBS
-    assert parallel.default_jobs() == min(os.cpu_count() or 1, parallel.MAX_DEFAULT_JOBS)
+@pytest.mark.parametrize("cores, jobs", [(2, 2), (16, 4), (None, 1)])
+def test_the_default_is_the_cores_up_to_four(cores, jobs, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)  # None: Python could not tell
+    assert parallel.default_jobs() == jobs

@@ -6,12 +6,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.vigil.DetectionJob;
 import io.vigil.config.JobOptions.Delivery;
 import io.vigil.model.LoadedModel;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.PipelineOptions;
@@ -249,9 +254,28 @@ class JobSettingsTest {
     void helpListsEveryParameterWithItsDescription() {
         String help = Help.text();
         for (ConfigOption<?> option : JobOptions.ALL) {
+            assertThat(option.description().toString()).as(option.key()).isNotBlank();
             assertThat(help).contains("--" + option.key());
             assertThat(help).contains(Help.description(option));
         }
         assertThat(help).contains("(default: exactly-once; one of exactly-once, at-least-once)");
+    }
+
+    @Test
+    void theParameterTablesOfTheDocsNameOnlyParametersTheJobKnows() throws IOException {
+        Set<String> known = JobOptions.ALL.stream().map(ConfigOption::key).collect(Collectors.toSet());
+        Pattern row = Pattern.compile("^\\| `--([a-z0-9.<>_-]+)", Pattern.MULTILINE);
+        int rows = 0;
+        for (String doc : List.of("../README.md", "../docs/thresholds.md")) {
+            Matcher m = row.matcher(Files.readString(Path.of(doc)));
+            while (m.find()) {
+                String name = m.group(1).replace("<name>", "NAME");
+                if (!name.equals("flink.<key>")) {  // any Flink option, passed through
+                    assertThat(known).as("%s names --%s", doc, m.group(1)).contains(name);
+                }
+                rows++;
+            }
+        }
+        assertThat(rows).as("parameter rows found").isGreaterThan(40);
     }
 }

@@ -105,7 +105,9 @@ class GeneratorOptionsTest {
         assertTrue(GeneratorOptions.parse(new String[] {"--help"}).helpRequested());
         String usage = GeneratorOptions.usage();
         for (GeneratorOptions.Option option : GeneratorOptions.OPTIONS) {
+            assertFalse(option.description().isBlank(), option.name());
             assertTrue(usage.contains("--" + option.name()), option.name());
+            assertTrue(usage.contains(option.description()), option.name());
         }
     }
 

@@ -96,6 +96,8 @@ class DetectionJobITCase {
                     stream, one.caught(), one.injected(), one.recall(), one.falseAlertRate(), describe(one));
         }
         assertThat(all.injected()).as("anomalies injected").isGreaterThan(80);
+        // A rate over no normal windows would be 0: the scores must be there for it to mean anything.
+        assertThat(all.normalWindows()).as("normal windows scored").isGreaterThan(30_000);
         assertThat(all.recall()).as("recall over all injected anomalies; by kind %s", describe(all)).isGreaterThanOrEqualTo(0.9);
         assertThat(all.falseAlertRate()).as("false alerts per normal window").isLessThanOrEqualTo(0.01);
     }
@@ -111,6 +113,8 @@ class DetectionJobITCase {
         DetectionTally transactions = tally("transactions");
         assertThat(sensors.recall()).as("sensor recall; by kind %s", describe(sensors)).isGreaterThanOrEqualTo(0.9);
         assertThat(transactions.recall()).as("transaction recall; by kind %s", describe(transactions)).isGreaterThanOrEqualTo(0.75);
+        assertThat(sensors.normalWindows()).as("normal sensor windows").isGreaterThan(15_000);
+        assertThat(transactions.normalWindows()).as("normal transaction windows").isGreaterThan(15_000);
         assertThat(sensors.falseAlertRate()).isLessThanOrEqualTo(0.01);
         assertThat(transactions.falseAlertRate()).isLessThanOrEqualTo(0.01);
     }

@@ -122,6 +122,8 @@ class SavepointRestoreITCase {
             String savepoint = before.stopWithSavepoint(false, savepoints.toUri().toString(), SavepointFormatType.CANONICAL)
                     .get(60, TimeUnit.SECONDS);
             Map<String, JsonNode> lastBefore = lastByKey(PipelineRun.readJson(kafka, "scores-before"));
+            // Every comparison below is per key: with keys missing it would hold for fewer, or none.
+            assertThat(lastBefore).as("keys scored before the savepoint").hasSize(KEYS);
 
             List<String> resumeArgs = new ArrayList<>(afterArgs);
             resumeArgs.addAll(List.of("--scores.topic", "scores-after", "--flink.execution.state-recovery.path", savepoint));

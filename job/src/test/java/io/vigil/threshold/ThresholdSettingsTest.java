@@ -24,7 +24,8 @@ class ThresholdSettingsTest {
     }
 
     @Test
-    void alphaZeroKeepsACumulativeAverageAndIsAllowed() {
+    void alphaZeroIsAllowed() {
+        // What it means, a cumulative average: ThresholdStateTest.alphaZeroKeepsACumulativeAverageForever.
         new ThresholdSettings(4, 0.0, 100, 0).validate();
     }
 

@@ -35,6 +35,22 @@ class ThresholdStateTest {
     }
 
     @Test
+    void alphaZeroKeepsACumulativeAverageForever() {
+        // warmup 3: the seed counts as three observations of its mean (0), then every score counts once,
+        // long past the warm-up; the scores stay well inside the clipping bounds.
+        Calibration wide = calibration(0.0, 10.0);
+        ThresholdState state = ThresholdState.seed(wide);
+        double sum = 0;
+        for (int i = 0; i < 200; i++) {
+            double x = i % 5 - 1;
+            sum += x;
+            state = state.learn(x, 0.0, 3, wide);
+        }
+        assertEquals(200, state.count());
+        assertEquals(sum / (3 + 200), state.mean(), 1e-12);
+    }
+
+    @Test
     void afterWarmUpEachScoreWeighsAlpha() {
         ThresholdState before = new ThresholdState(15, -1.0, 0.2);
         // 1/(10 + 16) < 0.05: the fixed rate applies; -0.5 is within two deviations, so it is not clipped.
