@@ -24,6 +24,14 @@ def test_invalid_features_are_rejected_with_a_message_naming_the_problem(feature
         ModelSpec.from_json(spec([feature]))
 
 
+def test_clamp_to_training_range_is_true_or_false():
+    features = [{"name": "a", "path": "a", "encoding": "numeric"}]
+    assert not ModelSpec.from_json(spec(features)).clamp_to_training_range
+    assert ModelSpec.from_json({**spec(features), "clamp_to_training_range": True}).clamp_to_training_range
+    with pytest.raises(ValueError, match="'clamp_to_training_range' must be true or false"):
+        ModelSpec.from_json({**spec(features), "clamp_to_training_range": "yes"})
+
+
 def test_a_window_needs_a_positive_size_and_stride():
     with pytest.raises(ValueError, match="size >= 1"):
         ModelSpec.from_json(spec([{"name": "a", "path": "a", "encoding": "numeric"}], {"size": 0, "stride": 1}))

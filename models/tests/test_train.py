@@ -1,5 +1,6 @@
 """Training writes a contract the job accepts and an ONNX graph that matches it."""
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -75,16 +76,32 @@ def test_onnx_runtime_reproduces_torch_within_1e5_at_batch_1_and_7(window_size, 
         np.testing.assert_allclose(session.run(["reconstruction"], {"window": x})[0], expected, rtol=0, atol=1e-5)
 
 
-def test_columns_constant_in_training_cannot_move_the_other_columns_reconstruction(transaction_model):
-    spec, events, directory, model = transaction_model
+@pytest.fixture(scope="module")
+def unclamped_transaction_model(transaction_model, tmp_path_factory):
+    """The transaction model's config without clamp_to_training_range, trained like the fixture."""
+    spec, events, _, _ = transaction_model
+    unclamped = dataclasses.replace(spec, clamp_to_training_range=False)
+    directory = tmp_path_factory.mktemp("unclamped") / "model"
+    return unclamped, events, directory, train(unclamped, events, directory, seed=7, epochs=4, batch_size=64,
+                                                log=lambda _: None)
+
+
+def _windows(spec, events, model, count=200):
+    table = build_table(spec, events.read_bytes().splitlines())
+    normalized = normalize(table.columns[:count], model["normalization"]["mean"], model["normalization"]["std"])
+    return normalized[:, None, :]
+
+
+@pytest.mark.parametrize("fixture", ["transaction_model", "unclamped_transaction_model"])
+def test_columns_constant_in_training_cannot_move_the_other_columns_reconstruction(fixture, request):
+    spec, events, directory, model = request.getfixturevalue(fixture)
     # The synthetic accounts use the first 8 merchant categories and the first 3 channels.
     never_seen = [*(f"merchant_category={c}" for c in synthetic.CATEGORIES[8:]),
                   *(f"channel={c}" for c in synthetic.CHANNELS[3:])]
     assert model["training"]["constant_columns"] == never_seen
-    assert model["training"]["architecture"]["constant_columns_ignored"] == len(never_seen)
-    table = build_table(spec, events.read_bytes().splitlines())
-    normalized = normalize(table.columns[:200], model["normalization"]["mean"], model["normalization"]["std"])
-    windows = normalized[:, None, :]
+    clamped = len(spec.columns) if spec.clamp_to_training_range else len(never_seen)
+    assert model["training"]["architecture"]["inputs_clamped"] == clamped
+    windows = _windows(spec, events, model)
     session = onnx_io.session(directory / "model.onnx")
     usual = onnx_io.reconstruct(session, windows)
     for column in (spec.columns.index(c) for c in never_seen):
@@ -97,10 +114,39 @@ def test_columns_constant_in_training_cannot_move_the_other_columns_reconstructi
         assert per_column[:, column] == pytest.approx((1000.0 - usual[:, 0, column]) ** 2)
 
 
+def test_clamped_a_value_beyond_the_training_range_is_read_as_its_edge_and_scored_as_it_is(transaction_model):
+    spec, events, directory, model = transaction_model
+    assert spec.clamp_to_training_range
+    bounds = model["training"]["input_range"]
+    windows = _windows(spec, events, model)
+    # The training events' own extremes, normalized: 0 for the categories they never had.
+    never_seen = spec.columns.index(f"merchant_category={synthetic.CATEGORIES[-1]}")
+    assert bounds["low"][never_seen] == bounds["high"][never_seen] == 0.0
+    assert all(low < 0 < high for low, high in zip(bounds["low"][:2], bounds["high"][:2]))  # amount, amount_vs_usual
+    session = onnx_io.session(directory / "model.onnx")
+    column = spec.columns.index("amount_vs_usual")
+    edge, beyond = windows.copy(), windows.copy()
+    edge[..., column] = bounds["high"][column]
+    beyond[..., column] = bounds["high"][column] + 50.0  # a payment far above anything the account did
+    reconstruction = onnx_io.reconstruct(session, beyond)
+    np.testing.assert_array_equal(reconstruction, onnx_io.reconstruct(session, edge))
+    _, per_column = onnx_io.errors(beyond, reconstruction)
+    assert per_column[:, column] == pytest.approx((beyond[:, 0, column] - reconstruction[:, 0, column]) ** 2)
+    assert np.all(per_column[:, column] > 40.0 ** 2)
+
+
+def test_the_bounds_leave_training_as_it_was(transaction_model, unclamped_transaction_model):
+    _, _, _, clamped = transaction_model
+    _, _, _, unclamped = unclamped_transaction_model
+    assert clamped["training"]["best_val_loss"] == unclamped["training"]["best_val_loss"]
+    assert clamped["normalization"] == unclamped["normalization"]
+    assert "input_range" not in unclamped["training"]
+
+
 def test_a_model_without_constant_columns_is_exported_as_trained(sensor_model):
     _, _, _, model = sensor_model
     assert "constant_columns" not in model["training"]
-    assert "constant_columns_ignored" not in model["training"]["architecture"]
+    assert "inputs_clamped" not in model["training"]["architecture"]
 
 
 def test_training_twice_with_the_same_seed_gives_the_same_model(sensor_model, tmp_path):

@@ -128,6 +128,19 @@ def test_the_command_line_trains_a_kind_and_reports_a_bad_row_by_file_line_and_c
     assert not (tmp_path / "no").exists()
 
 
+def test_the_command_line_clamps_each_feature_to_its_training_range_when_asked(tmp_path):
+    data = tmp_path / "m.csv"
+    data.write_text(synthetic.machine_csv(keys=2, rows_per_key=80), encoding="utf-8")
+    main(["--data", str(data), "--out", str(tmp_path / "clamped"), "--window", "4", "--epochs", "1",
+          "--clamp-to-training-range"])
+    main(["--data", str(data), "--out", str(tmp_path / "plain"), "--window", "4", "--epochs", "1"])
+    clamped, plain = read_model_json(tmp_path / "clamped"), read_model_json(tmp_path / "plain")
+    assert clamped["training"]["architecture"]["inputs_clamped"] == 3
+    low, high = clamped["training"]["input_range"]["low"], clamped["training"]["input_range"]["high"]
+    assert all(lo < 0 < hi for lo, hi in zip(low, high))  # normalized: the mean lies inside
+    assert "input_range" not in plain["training"] and "inputs_clamped" not in plain["training"]["architecture"]
+
+
 def test_relative_features_model_each_reading_against_its_keys_moving_mean(tmp_path):
     data = tmp_path / "m.csv"
     data.write_text(synthetic.machine_csv(keys=2, rows_per_key=80), encoding="utf-8")

@@ -256,31 +256,38 @@ class Ensemble(WindowAutoencoder):
                 "parameters": sum(p.numel() for p in self.parameters())}
 
 
-class ConstantColumnsIgnored(WindowAutoencoder):
-    """A trained model that reads the columns constant in its training data as 0, the value it was
-    trained on, whatever they hold.
+class InputsClamped(WindowAutoencoder):
+    """A trained model that reads each column clamped to [low, high], while its reconstruction is
+    still compared with what the column really holds.
 
-    The network learned nothing from such a column (a category no training event had, a sensor
-    stuck at one value): its input is always 0 once normalized, so the weights that read it never
-    get a gradient and keep their random initial values. A value there that training never showed
-    (a never-seen category comes in at z = 1000, the column's std being floored) would go through
-    those random weights and throw every other column's reconstruction far out, so that an alert's
-    runner-up features named columns that were perfectly normal. Ignored on the way in, the column
-    still counts in full on the way out: its reconstruction stays where training put it, and its
-    own error is the whole surprise. Training windows are unchanged by the mask (0 · 0), so
-    training and calibration are too; only the exported graph gains one multiplication."""
+    A network is only known where it was trained. A column constant in training (a category no
+    training event had, a sensor stuck at one value) is always 0 once normalized, so the weights
+    that read it never get a gradient and keep their random initial values: a value there that
+    training never showed (a never-seen category comes in at z = 1000, the column's std being
+    floored) would go through those random weights and throw every other column's reconstruction
+    far out, so that an alert's runner-up features named columns that were perfectly normal.
+    Clamped to [0, 0], such a column is read as the 0 it was trained on, and its own error is the
+    whole surprise. With the whole training range as the bounds (``clamp_to_training_range`` in the
+    config), a value beyond anything in training is read as the edge of that range instead of
+    being extrapolated: a ReLU network tends to carry a far-out input partly through to its output
+    and so to reconstruct some of the very anomaly it should miss.
 
-    def __init__(self, model: WindowAutoencoder, constant: list[bool]):
+    Training windows lie within their own range, so training is the same with or without the
+    bounds; only the exported graph gains a Max and a Min."""
+
+    def __init__(self, model: WindowAutoencoder, low: list[float], high: list[float]):
         super().__init__(model.window_size, model.n_columns)
         self.kind = model.kind
         self.model = model
-        self.register_buffer("keep", torch.tensor([0.0 if c else 1.0 for c in constant]))
+        self.register_buffer("low", torch.tensor(low, dtype=torch.float32))
+        self.register_buffer("high", torch.tensor(high, dtype=torch.float32))
 
     def forward(self, window: torch.Tensor) -> torch.Tensor:
-        return self.model(window * self.keep)
+        return self.model(torch.maximum(torch.minimum(window, self.high), self.low))
 
     def describe(self) -> dict[str, Any]:
-        return {**self.model.describe(), "constant_columns_ignored": int((self.keep == 0).sum())}
+        bounded = torch.isfinite(self.low) | torch.isfinite(self.high)
+        return {**self.model.describe(), "inputs_clamped": int(bounded.sum())}
 
 
 KINDS: dict[str, type[WindowAutoencoder]] = {

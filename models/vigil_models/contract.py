@@ -129,6 +129,8 @@ class ModelSpec:
     window_size: int
     window_stride: int
     bottleneck: int | None = None  # width of the code; None: the kind's default for the input size
+    # The exported model reads each column within its range in the training data (autoencoders.InputsClamped).
+    clamp_to_training_range: bool = False
 
     @property
     def columns(self) -> list[str]:
@@ -151,7 +153,10 @@ class ModelSpec:
             window_size=int(window["size"]),
             window_stride=int(window.get("stride", 1)),
             bottleneck=int(obj["bottleneck"]) if obj.get("bottleneck") is not None else None,
+            clamp_to_training_range=obj.get("clamp_to_training_range", False),
         )
+        if not isinstance(spec.clamp_to_training_range, bool):
+            raise ValueError("'clamp_to_training_range' must be true or false")
         if not spec.features:
             raise ValueError("'features' is empty")
         if spec.bottleneck is not None and spec.bottleneck < 1:

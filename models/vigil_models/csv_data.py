@@ -251,10 +251,11 @@ def _header(name: str, header: list[str], features: list[str] | None, delimiter:
 
 def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: int = 1, name: str | None = None,
                version: str = "1.0.0", stream: str | None = None, bottleneck: int | None = None,
-               relative: float | None = None) -> ModelSpec:
+               relative: float | None = None, clamp_to_training_range: bool = False) -> ModelSpec:
     """The declared contract of a model of these rows: key ``key``, timestamp ``timestamp``, one
     numeric feature per feature column, read at its name (``feature_path``), each relative to the
-    key's moving mean of it with weight ``relative`` when that is given."""
+    key's moving mean of it with weight ``relative`` when that is given; ``clamp_to_training_range``
+    as in the config (contract.ModelSpec)."""
     stem = rows.path.stem
     return ModelSpec.from_json({
         "name": name or f"{stem}-{kind}",
@@ -267,6 +268,7 @@ def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: i
                       **({"relative": relative} if relative is not None else {})} for c in rows.features],
         "window": {"size": window_size, "stride": window_stride},
         **({"bottleneck": bottleneck} if bottleneck is not None else {}),
+        **({"clamp_to_training_range": True} if clamp_to_training_range else {}),
     })
 
 

@@ -243,10 +243,17 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         log(f"ensemble of {ensemble}: validation loss {best_val:.6f} (members' mean "
             f"{np.mean([f['best_val_loss'] for f in fits]):.6f})")
 
+    # The bounds the exported model reads its input within (autoencoders.InputsClamped).
     constant = np.nanstd(table.columns[train_rows].astype(np.float64), axis=0) == 0
     if constant.any():
-        model = autoencoders.ConstantColumnsIgnored(model, constant.tolist())
         log(f"constant in training, read as 0 by the model: {', '.join(np.array(spec.columns)[constant])}")
+    if spec.clamp_to_training_range:
+        low, high = normalized[train_rows].min(axis=0), normalized[train_rows].max(axis=0)
+        log("every column read within its training range")
+    else:
+        low, high = np.where(constant, 0.0, -np.inf), np.where(constant, 0.0, np.inf)
+    if spec.clamp_to_training_range or constant.any():
+        model = autoencoders.InputsClamped(model, low.tolist(), high.tolist())
 
     out.mkdir(parents=True, exist_ok=True)
     onnx_path = out / ONNX_FILE
@@ -276,6 +283,7 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         **({"members": fits} if ensemble > 1 else {}),
         "architecture": model.describe(),
         **({"constant_columns": np.array(spec.columns)[constant].tolist()} if constant.any() else {}),
+        **({"input_range": {"low": low.tolist(), "high": high.tolist()}} if spec.clamp_to_training_range else {}),
         "device": device.type,
         "threads": threads if device.type == "cpu" else None,
         "torch": torch.__version__,

@@ -27,14 +27,17 @@ from .train import add_training_arguments, train_table, training_options
 def train_csv(data: Path, out: Path, kind: str = "dense", window_size: int = 16, window_stride: int = 1,
               features: list[str] | None = None, name: str | None = None, version: str = "1.0.0",
               stream: str | None = None, bottleneck: int | None = None, delimiter: str = ",",
-              relative: float | None = None, log=print, **options: Any) -> dict[str, Any]:
+              relative: float | None = None, clamp_to_training_range: bool = False, log=print,
+              **options: Any) -> dict[str, Any]:
     """Reads ``data``, trains a ``kind`` model on its normal rows and returns the model.json written to
     ``out``; with ``relative``, every feature is the distance to the key's moving mean of it (the
-    contract's relative features, with that weight). ``options`` are train_table's (seed, epochs,
+    contract's relative features, with that weight); with ``clamp_to_training_range``, the model reads
+    each feature within its training range (autoencoders.InputsClamped). ``options`` are train_table's (seed, epochs,
     batch_size, lr, val_fraction, patience, ensemble, threads)."""
     started = time.monotonic()
     rows = read_csv(data, features, delimiter)
-    spec = model_spec(rows, kind, window_size, window_stride, name, version, stream, bottleneck, relative)
+    spec = model_spec(rows, kind, window_size, window_stride, name, version, stream, bottleneck, relative,
+                      clamp_to_training_range)
     table = build_table(spec, [event.encode("utf-8") for event in rows.events])
     if table.dead_letters:
         # read_csv accepts only what the job accepts: a row rejected here is a bug, not bad data.
@@ -69,6 +72,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--relative", type=float, metavar="W",
                         help="model each feature as its distance to the key's moving mean of it, the mean moving "
                              "with weight W in (0, 1] (about the last 1/W events); default: the values themselves")
+    parser.add_argument("--clamp-to-training-range", action="store_true",
+                        help="the model reads each feature within the range it had in training, so that a value "
+                             "beyond it is not partly reconstructed (models/README.md); default: as it comes")
     add_training_arguments(parser)
     args = parser.parse_args(argv)
     options = training_options(parser, args)
@@ -78,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         train_csv(args.data, args.out, kind=args.kind, window_size=args.window, window_stride=args.stride,
                   features=args.features.split(",") if args.features else None, name=args.name,
                   version=args.version, stream=args.stream, bottleneck=args.bottleneck, delimiter=args.delimiter,
-                  relative=args.relative, **options)
+                  relative=args.relative, clamp_to_training_range=args.clamp_to_training_range, **options)
 
 
 if __name__ == "__main__":

@@ -103,16 +103,16 @@ class DetectionJobITCase {
     }
 
     /**
-     * Per stream, the floors that the built-in models meet on this data (see the README's results):
-     * the transaction model scores single payments without the account's history, so amount
-     * outliers that a ReLU autoencoder reconstructs by extrapolation are its known weak spot.
+     * Per stream, floors below what the built-in models reach on this data (see the README's results),
+     * with room for a retrained model: retrained from seeds 7 to 13, the transaction model caught
+     * 0.88 to 1.0 of its anomalies here (models/README.md, reproducibility).
      */
     @Test
     void eachStreamMeetsItsFloor() {
         DetectionTally sensors = tally("sensors");
         DetectionTally transactions = tally("transactions");
         assertThat(sensors.recall()).as("sensor recall; by kind %s", describe(sensors)).isGreaterThanOrEqualTo(0.9);
-        assertThat(transactions.recall()).as("transaction recall; by kind %s", describe(transactions)).isGreaterThanOrEqualTo(0.75);
+        assertThat(transactions.recall()).as("transaction recall; by kind %s", describe(transactions)).isGreaterThanOrEqualTo(0.85);
         assertThat(sensors.normalWindows()).as("normal sensor windows").isGreaterThan(15_000);
         assertThat(transactions.normalWindows()).as("normal transaction windows").isGreaterThan(15_000);
         assertThat(sensors.falseAlertRate()).isLessThanOrEqualTo(0.01);
