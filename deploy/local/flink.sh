@@ -11,6 +11,7 @@
 #   flink.sh start-tm [ID]      one more TaskManager (IDs 1, 2, ...; the next free one by default)
 #   flink.sh stop-tm ID         SIGTERM
 #   flink.sh kill-tm ID         SIGKILL: a TaskManager crash, for failure tests
+#   flink.sh freeze-tms | thaw-tms   SIGSTOP | SIGCONT every TaskManager: jobs stand still, for failure tests
 #   flink.sh status
 #   flink.sh classpath          the cluster's class path (Flink, logging, ONNX Runtime, Kafka clients), for tools
 #                               run beside it
@@ -168,6 +169,18 @@ kill_tm() {
   log "TaskManager $id (pid $pid) killed with SIGKILL"
 }
 
+# Sends a signal to every running TaskManager (freeze-tms and thaw-tms).
+signal_tms() {
+  local signal="$1" f pid n=0
+  for f in "$FLINK_DIR"/taskmanager-*.pid; do
+    [[ -e "$f" ]] || continue
+    pid="$(running_pid "$f")" || continue
+    kill "-$signal" "$pid"; n=$((n + 1))
+  done
+  ((n > 0)) || die "no TaskManager is running"
+  log "SIG$signal sent to $n TaskManager(s)"
+}
+
 stop_all() {
   local f
   for f in "$FLINK_DIR"/taskmanager-*.pid; do
@@ -196,6 +209,8 @@ case "${1:-}" in
   start-tm) start_tm "${2:-}" ;;
   stop-tm) stop_pid_file "TaskManager ${2:?usage: flink.sh stop-tm ID}" "$FLINK_DIR/taskmanager-$2.pid" 30 ;;
   kill-tm) kill_tm "${2:-}" ;;
+  freeze-tms) signal_tms STOP ;;
+  thaw-tms) signal_tms CONT ;;
   status) status ;;
   classpath) classpath ;;
   *) sed -n '2,/^set -euo/{/^#/p}' "$0"; exit 2 ;;

@@ -7,7 +7,7 @@
 #   2. kill -9 the TaskManager mid-stream, start a new one: the same alerts as run 1, none twice, none missing
 #   3. stop with a savepoint mid-stream, resume with another --threshold.k: the keys' learned state is kept, at parallelism 1 (from 2)
 #      and the new k is in force
-#   4. restart the broker mid-stream: no input lost, the same alerts as run 1
+#   4. restart the broker mid-stream (the TaskManagers frozen while it stops): no input lost, the same alerts as run 1
 #   5. SASL: a second broker whose client listener takes SASL_PLAINTEXT only (kafka.sh with KAFKA_SASL=on,
 #      PLAIN and SCRAM-SHA-256), topics created as its admin user, input produced and output read with kcat
 #      (PLAIN), the job submitted with --kafka.properties-file (SCRAM-SHA-256; the password only behind a
@@ -40,7 +40,7 @@ JOB_BOOTSTRAP="$BOOTSTRAP"
 SASL_PORT=$((BASE + 192))
 SASL_BOOTSTRAP="127.0.0.1:$SASL_PORT"
 SASL_EVENTS="${E2E_SASL_EVENTS:-4000}"
-# Enough input that a run is still busy after its first checkpoint (about 20 s of work on 2 cores).
+# Enough input that a run is still busy after its first checkpoint (10 to 20 s of work on 2 cores).
 EVENTS="${E2E_EVENTS:-40000}"
 K_AFTER=6
 CHECK=(python3 "$HERE/check.py")
@@ -59,6 +59,8 @@ cleanup() {
   fi
   # A broker still starting in the background has no pid file yet: let it finish, then stop it.
   for pid in ${kafka_start:-} ${sasl_start:-}; do wait "$pid" 2>/dev/null || true; done
+  # A frozen TaskManager (run 4) would only stop at its SIGKILL, 30 s later.
+  "$LOCAL/flink.sh" thaw-tms >/dev/null 2>&1 || true
   "$LOCAL/flink.sh" stop >/dev/null 2>&1 || true
   "$LOCAL/kafka.sh" stop >/dev/null 2>&1 || true
   sasl_kafka stop >/dev/null 2>&1 || true
@@ -284,8 +286,11 @@ if wants 4; then
   log "run 4: restart the broker mid-stream"
   job="$(submit broker)"
   await_committed "$job" broker
-  # Down at once: counting what is committed first would give a fast run time to finish.
+  # A clean shutdown takes the broker seconds, in which it still serves: a fast machine finished the
+  # job in them. Frozen TaskManagers stand still until the broker is down, so the stop is mid-stream.
+  "$LOCAL/flink.sh" freeze-tms
   "$LOCAL/kafka.sh" stop
+  "$LOCAL/flink.sh" thaw-tms
   assert_unfinished_without_broker "$job"
   "$LOCAL/kafka.sh" start
   await_state "$job" FINISHED 300
