@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from vigil_models import nab_corpus
@@ -21,3 +23,15 @@ def test_a_short_probation_lowers_pot_level_just_enough_for_the_jobs_minimum_of_
 @pytest.mark.parametrize("given", [["--threshold.pot-level", "0.9"], ["--threshold.pot-init-scores=600"]])
 def test_parameters_the_user_gives_win(given):
     assert nab_corpus.probation_parameters(4_032, ["--threshold.method", "pot"] + given) == []
+
+
+def test_reused_models_must_have_been_trained_with_the_same_clamp(tmp_path):
+    names = ["realTweets/a.csv", "realTweets/b.csv"]
+    for name, training in zip(names, [{"epochs": 3}, {"epochs": 3, "input_range": {"low": [0], "high": [1]}}]):
+        folder = tmp_path / "models" / nab_corpus.series_folder(name)
+        folder.mkdir(parents=True)
+        (folder / "model.json").write_text(json.dumps({"training": training}))
+    assert nab_corpus.clamp_mismatch(tmp_path, names, clamp=False) == tmp_path / "models" / "realTweets__b"
+    assert nab_corpus.clamp_mismatch(tmp_path, names, clamp=True) == tmp_path / "models" / "realTweets__a"
+    assert nab_corpus.clamp_mismatch(tmp_path, names[:1], clamp=False) is None
+    assert nab_corpus.clamp_mismatch(tmp_path, ["realTweets/untrained.csv"], clamp=True) is None

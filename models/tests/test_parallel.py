@@ -1,5 +1,6 @@
 """run_each: the corpus runners' worker processes."""
 
+import io
 import os
 import time
 
@@ -18,6 +19,19 @@ def fails_on_two(n: int) -> int:
     if n == 2:
         raise ValueError("item 2 is bad")
     return n
+
+
+def progress_bar_output(n: int) -> str:
+    from tqdm import tqdm
+    out = io.StringIO()
+    for _ in tqdm(range(n), file=out):
+        pass
+    return out.getvalue()
+
+
+def test_workers_draw_no_progress_bars_but_one_job_here_does():
+    assert parallel.run_each([3, 4], progress_bar_output, jobs=2) == ["", ""]
+    assert "3/3" in parallel.run_each([3], progress_bar_output, jobs=1)[0]
 
 
 def test_results_come_in_the_items_order_whatever_order_they_finish_in():

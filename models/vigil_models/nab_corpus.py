@@ -123,6 +123,16 @@ def corpus_parser(prog: str, description: str, pieces: str) -> argparse.Argument
     return parser
 
 
+def clamp_mismatch(work: Path, names: list[str], clamp: bool) -> Path | None:
+    """The first model under ``work`` that --reuse-models would take although it was trained with the
+    other --clamp-to-training-range setting, or None."""
+    for name in names:
+        model_json = work / "models" / series_folder(name) / "model.json"
+        if model_json.is_file() and ("input_range" in json.loads(model_json.read_text())["training"]) != clamp:
+            return model_json.parent
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     argv, job_parameters = evaluate.split_job_parameters(list(sys.argv[1:] if argv is None else argv))
     parser = corpus_parser("python -m vigil_models.nab_corpus", __doc__.split("\n\n")[0], "series")
@@ -130,6 +140,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="use a series' model from an earlier run when there is one (training is seeded: the same "
                              "data gives the same model on one machine), to compare job parameters on the same models")
     parser.add_argument("--no-peer", dest="peer", action="store_false", help="skip Random Cut Forest")
+    parser.add_argument("--clamp-to-training-range", action="store_true",
+                        help="models read each value within its training range (train_csv's option of that name); "
+                             "use another --work, since the models differ")
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
@@ -138,7 +151,11 @@ def main(argv: list[str] | None = None) -> None:
     with one_line_errors():  # a missing dataset: where to get it
         datasets.nab(args.datasets, args.work / "data")
     names = sorted(json.loads(windows_file.read_text()))
+    if args.reuse_models and (other := clamp_mismatch(args.work, names, args.clamp_to_training_range)):
+        parser.error(f"--reuse-models: {other} was trained {'without' if args.clamp_to_training_range else 'with'} "
+                     "--clamp-to-training-range; give another --work")
 
+    training = dict(TRAINING, clamp_to_training_range=True) if args.clamp_to_training_range else dict(TRAINING)
     started = time.monotonic()
 
     def progress(number: int, name: str, scored: tuple[dict, dict]) -> None:
@@ -150,7 +167,7 @@ def main(argv: list[str] | None = None) -> None:
 
     work = functools.partial(score_series, work=args.work, out_name=args.out.name, java=java,
                              job_parameters=job_parameters, windows_file=windows_file,
-                             reuse_models=args.reuse_models, peer=args.peer, training=dict(TRAINING))
+                             reuse_models=args.reuse_models, peer=args.peer, training=training)
     per_series: dict[str, dict] = {}
     corpus: dict[str, list[metrics.NabSeries]] = {"job": [], "rcf": []} if args.peer else {"job": []}
     for name, (result, detections) in zip(names, parallel.run_each(names, work, args.jobs, progress)):
@@ -163,14 +180,16 @@ def main(argv: list[str] | None = None) -> None:
     scores = {d: {p: metrics.nab_score(corpus[d], p) for p in metrics.NAB_PROFILES} for d in corpus}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "metrics.json").write_text(json.dumps({"corpus": scores, "series": per_series,
-                                                       "training": {"kind": KIND, "window": WINDOW, **TRAINING},
+                                                       "training": {"kind": KIND, "window": WINDOW, **training},
                                                        "job_parameters": job_parameters}, indent=1) + "\n")
     lines = [f"# NAB corpus ({len(names)} series)", "",
              f"A {KIND} autoencoder per series (window {WINDOW}, each value as its distance to the series' moving "
              f"mean before it, weight {RELATIVE:g}) trained on its probationary period (batches of "
              f"{TRAINING['batch_size']}, at most {TRAINING['epochs']} epochs, stopping after {TRAINING['patience']} "
              f"epochs without a better validation loss; an ensemble of {TRAINING['ensemble']} from seeds "
-             f"{TRAINING['seed']} to {TRAINING['seed'] + TRAINING['ensemble'] - 1}); job parameters: "
+             f"{TRAINING['seed']} to {TRAINING['seed'] + TRAINING['ensemble'] - 1}"
+             + ("; each value read within its training range" if args.clamp_to_training_range else "")
+             + "); job parameters: "
              f"`{' '.join(job_parameters) or '(defaults)'}`"
              + (", and per series pot's initial tail from the windows that end in its probationary period "
                 "(`--threshold.pot-init-scores`, `--threshold.pot-level`)" if not pot_tail_given(job_parameters) else "")

@@ -24,6 +24,12 @@ def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
 
 
+def quiet_progress_bars() -> None:
+    """A worker's start: its training's progress bars off (tqdm reads TQDM_DISABLE). Bars of several
+    workers would overwrite each other on one terminal line; run_each's done() reports progress instead."""
+    os.environ["TQDM_DISABLE"] = "1"
+
+
 def run_each(items: Sequence[T], work: Callable[[T], R], jobs: int,
              done: Callable[[int, T, R], None] = lambda number, item, result: None) -> list[R]:
     """work(item) for every item, at most `jobs` at a time; done(n, item, result) as the n-th finishes.
@@ -40,7 +46,8 @@ def run_each(items: Sequence[T], work: Callable[[T], R], jobs: int,
             results[index] = work(item)
             done(index + 1, item, results[index])
         return [results[i] for i in range(len(items))]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=quiet_progress_bars) as pool:
         pending = {pool.submit(work, item): index for index, item in enumerate(items)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
