@@ -24,7 +24,7 @@ mkdir -p "$parity_dir"
 train() {  # NAME STREAM
     echo "== training $1 on $events_dir/$2.jsonl" >&2
     "$PYTHON" -m vigil_models.train --config "configs/$1.json" --events "$events_dir/$2.jsonl" --out "$1" --seed 7
-    "$PYTHON" -m vigil_models.parity --model "$1" --events "$events_dir/$2.jsonl" --limit 200 --with-dead-letters \
+    "$PYTHON" -m vigil_models.parity --model "$1" --events "$events_dir/$2.jsonl" --limit 200 --with-dead-letters --with-out-of-range \
         --out "$parity_dir/$1.json"
 }
 

@@ -1,8 +1,11 @@
 """run_each: the corpus runners' worker processes."""
 
-import io
+import json
 import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,17 +24,34 @@ def fails_on_two(n: int) -> int:
     return n
 
 
-def progress_bar_output(n: int) -> str:
-    from tqdm import tqdm
+# A runner's main module imports tqdm (through training) before run_each starts, and a spawned worker
+# imports that module again first: tqdm has read its settings by the time the worker runs anything.
+RUNNER = """
+import io, json, sys
+from tqdm import tqdm
+from vigil_models import parallel
+
+def bar(n):
     out = io.StringIO()
     for _ in tqdm(range(n), file=out):
         pass
     return out.getvalue()
 
+if __name__ == "__main__":
+    print(json.dumps(parallel.run_each([3, 4], bar, jobs=int(sys.argv[1]))))
+"""
 
-def test_workers_draw_no_progress_bars_but_one_job_here_does():
-    assert parallel.run_each([3, 4], progress_bar_output, jobs=2) == ["", ""]
-    assert "3/3" in parallel.run_each([3], progress_bar_output, jobs=1)[0]
+
+@pytest.mark.parametrize("jobs, drawn", [(2, False), (1, True)])
+def test_workers_draw_no_progress_bars_but_one_job_here_does(jobs, drawn, tmp_path):
+    (tmp_path / "runner.py").write_text(RUNNER)
+    env = {k: v for k, v in os.environ.items() if k != "TQDM_DISABLE"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(parallel.__file__).parents[1]), env.get("PYTHONPATH", "")])
+    run = subprocess.run([sys.executable, str(tmp_path / "runner.py"), str(jobs)], env=env,
+                         capture_output=True, text=True, check=True)
+    bars = json.loads(run.stdout)
+    assert [("3/3" in bars[0]), ("4/4" in bars[1])] == [drawn, drawn]
+    assert "TQDM_DISABLE" not in os.environ
 
 
 def test_results_come_in_the_items_order_whatever_order_they_finish_in():

@@ -6,7 +6,7 @@ import numpy as np
 
 from vigil_models import onnx_io
 from vigil_models.features import parse_timestamp
-from vigil_models.parity import build_vectors, dead_letter_examples, select_lines, to_json
+from vigil_models.parity import build_vectors, dead_letter_examples, out_of_range_example, select_lines, to_json
 
 
 def test_parity_vectors_round_trip_and_rescore_to_the_written_values(sensor_model, tmp_path):
@@ -57,3 +57,16 @@ def test_dead_letter_examples_are_rejected_with_the_reason_they_name(transaction
     assert {reason for _, reason in examples} == {"malformed_json", "missing_key", "bad_timestamp", "missing_feature",
                                                   "non_numeric_feature", "non_finite_feature"}
     assert len(vectors["windows"]) == 10
+
+
+def test_the_out_of_range_example_puts_a_value_beyond_the_training_range_into_its_keys_last_window(transaction_model):
+    spec, events, directory, model = transaction_model
+    lines = select_lines(spec, events, limit=20, keys=2)
+    index, line = out_of_range_example(spec, lines)
+    first_key = json.loads(lines[0])["account_id"]
+    assert index == max(i for i, l in enumerate(lines) if json.loads(l)["account_id"] == first_key)
+    assert json.loads(line)["amount"] == 1000 * json.loads(lines[index])["amount"]
+    vectors = build_vectors(directory, lines[:index] + [line] + lines[index + 1:])
+    high = np.array(model["training"]["input_range"]["high"], np.float32)
+    beyond = [w["event"] for w in vectors["windows"] if np.any(np.array(w["window"]).reshape(-1, len(high)) > high)]
+    assert beyond == [index]

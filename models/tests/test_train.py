@@ -12,7 +12,7 @@ import synthetic
 from conftest import CONFIGS
 from vigil_models import autoencoders, onnx_io
 from vigil_models.contract import QUANTILES, ModelSpec, read_model_json
-from vigil_models.features import build_table, normalize
+from vigil_models.features import build_table, make_windows, normalize
 from vigil_models.train import default_batch_size, fit_normalization, split_by_time, train
 
 
@@ -135,12 +135,25 @@ def test_clamped_a_value_beyond_the_training_range_is_read_as_its_edge_and_score
     assert np.all(per_column[:, column] > 40.0 ** 2)
 
 
-def test_the_bounds_leave_training_as_it_was(transaction_model, unclamped_transaction_model):
-    _, _, _, clamped = transaction_model
-    _, _, _, unclamped = unclamped_transaction_model
+def test_the_bounds_are_the_training_windows_extremes_and_change_no_training_window(
+        transaction_model, unclamped_transaction_model):
+    spec, events, directory, clamped = transaction_model
+    _, _, unclamped_directory, unclamped = unclamped_transaction_model
     assert clamped["training"]["best_val_loss"] == unclamped["training"]["best_val_loss"]
     assert clamped["normalization"] == unclamped["normalization"]
     assert "input_range" not in unclamped["training"]
+    # The training windows, rebuilt here as train() splits them (each key's last 20 % validates).
+    table = build_table(spec, events.read_bytes().splitlines())
+    _, train_ends, _ = split_by_time(table, spec.window_size, spec.window_stride, 0.2)
+    normalized = normalize(table.columns, clamped["normalization"]["mean"], clamped["normalization"]["std"])
+    windows = make_windows(table, normalized, spec.window_size, spec.window_stride, train_ends).windows
+    assert len(windows) == clamped["training"]["windows"]["train"]
+    bounds = clamped["training"]["input_range"]
+    np.testing.assert_array_equal(np.float32(bounds["low"]), windows.min(axis=(0, 1)))
+    np.testing.assert_array_equal(np.float32(bounds["high"]), windows.max(axis=(0, 1)))
+    # Within the bounds the clamped graph is the trained network: its reconstructions are the unclamped one's.
+    np.testing.assert_array_equal(onnx_io.reconstruct(onnx_io.session(directory / "model.onnx"), windows),
+                                  onnx_io.reconstruct(onnx_io.session(unclamped_directory / "model.onnx"), windows))
 
 
 def test_a_model_without_constant_columns_is_exported_as_trained(sensor_model):

@@ -272,8 +272,9 @@ class InputsClamped(WindowAutoencoder):
     being extrapolated: a ReLU network tends to carry a far-out input partly through to its output
     and so to reconstruct some of the very anomaly it should miss.
 
-    Training windows lie within their own range, so training is the same with or without the
-    bounds; only the exported graph gains a Max and a Min."""
+    The model is wrapped after training, and the bounds are the training windows' extremes, so on
+    every training window the exported graph reconstructs what the trained network did; it only
+    gains a Max and a Min."""
 
     def __init__(self, model: WindowAutoencoder, low: list[float], high: list[float]):
         super().__init__(model.window_size, model.n_columns)

@@ -1,7 +1,7 @@
 """The NAB corpus score: every NAB series through the job, and through Random Cut Forest beside it.
 
     python -m vigil_models.nab_corpus --out OUT --java "java -cp ..." [--datasets DIR] [--reuse-models] [--no-peer]
-        [--jobs N] [-- job parameters]
+        [--clamp-to-training-range] [--jobs N] [-- job parameters]
 
 For each of the 58 series: a model is trained on its probationary period (the first 15 %, at most 750
 points, where NAB scores no detection; without labels), the whole series is replayed through the job

@@ -7,6 +7,7 @@ corpus sums its series in the same order, and so to the same digit, with any num
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -24,10 +25,21 @@ def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
 
 
-def quiet_progress_bars() -> None:
-    """A worker's start: its training's progress bars off (tqdm reads TQDM_DISABLE). Bars of several
-    workers would overwrite each other on one terminal line; run_each's done() reports progress instead."""
+@contextlib.contextmanager
+def workers_without_progress_bars():
+    """TQDM_DISABLE=1 in the environment the workers start with. Bars of several workers would
+    overwrite each other on one terminal line (run_each's done() reports progress instead). It must be
+    there before a worker imports tqdm, which reads it at import, and a spawned worker imports the
+    main module first; so it is set here, in the parent, and inherited."""
+    before = os.environ.get("TQDM_DISABLE")
     os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TQDM_DISABLE"]
+        else:
+            os.environ["TQDM_DISABLE"] = before
 
 
 def run_each(items: Sequence[T], work: Callable[[T], R], jobs: int,
@@ -46,8 +58,8 @@ def run_each(items: Sequence[T], work: Callable[[T], R], jobs: int,
             results[index] = work(item)
             done(index + 1, item, results[index])
         return [results[i] for i in range(len(items))]
-    with ProcessPoolExecutor(max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("spawn"),
-                             initializer=quiet_progress_bars) as pool:
+    with workers_without_progress_bars(), ProcessPoolExecutor(
+            max_workers=min(jobs, len(items)), mp_context=multiprocessing.get_context("spawn")) as pool:
         pending = {pool.submit(work, item): index for index, item in enumerate(items)}
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)

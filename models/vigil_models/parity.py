@@ -63,13 +63,19 @@ def select_lines(spec: ModelSpec, path: Path, limit: int, keys: int,
     return lines
 
 
+def _parent(document: Any, path: str) -> tuple[Any, str]:
+    """The object or array that holds the value at ``path``, and the value's name in it."""
+    *parents, last = path_tokens(path)
+    node = document
+    for token in parents:
+        node = node[int(token)] if isinstance(node, list) else node[token]
+    return node, last
+
+
 def _edited(document: dict, path: str, value: Any = None, delete: bool = False) -> dict:
     """A deep copy of ``document`` with the value at ``path`` replaced or removed."""
     copy = json.loads(json.dumps(document))
-    *parents, last = path_tokens(path)
-    node = copy
-    for token in parents:
-        node = node[int(token)] if isinstance(node, list) else node[token]
+    node, last = _parent(copy, path)
     if delete:
         del node[last]
     else:
@@ -99,6 +105,33 @@ def dead_letter_examples(spec: ModelSpec, line: str) -> list[tuple[str, str]]:
         infinite = json.dumps(_edited(document, numbers[0].path, _INFINITE)).replace(f'"{_INFINITE}"', "1e400")
         examples.append((infinite, "non_finite_feature"))
     return examples
+
+
+def out_of_range_example(spec: ModelSpec, lines: list[str],
+                         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES) -> tuple[int, str] | None:
+    """(index, line): the first key's last valid event with its first numeric feature a thousand times
+    larger (plus 1000, for a zero), so that one window holds a value far beyond anything in training,
+    where a model whose inputs are clamped reads the bound and scores the value as it is. None when no
+    event has a numeric feature read from the payload."""
+    numbers = [f for f in spec.features if f.path is not None and f.encoding != ONEHOT]
+    if not numbers:
+        return None
+    featurizer = Featurizer(spec, max_payload_bytes)
+    first_key, last = None, None
+    for i, line in enumerate(lines):
+        try:
+            key = featurizer.parse(line.encode("utf-8")).key
+        except DeadLetter:
+            continue
+        first_key = key if first_key is None else first_key
+        if key == first_key:
+            last = i
+    if last is None:
+        return None
+    document = json.loads(lines[last])
+    node, name = _parent(document, numbers[0].path)
+    value = float(node[int(name)] if isinstance(node, list) else node[name])
+    return last, json.dumps(_edited(document, numbers[0].path, value * 1000 if value else 1000.0))
 
 
 def build_vectors(model_dir: Path, lines: list[str],
@@ -171,6 +204,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", required=True, type=Path, help="parity vectors file to write")
     parser.add_argument("--with-dead-letters", action="store_true",
                         help="after the first valid event, add one broken copy of it per dead-letter reason")
+    parser.add_argument("--with-out-of-range", action="store_true",
+                        help="make the first key's last event's first numeric feature a thousand times larger: a "
+                             "value beyond the training range (out_of_range_example)")
     parser.add_argument("--max-payload-bytes", type=int, default=DEFAULT_MAX_PAYLOAD_BYTES,
                         help="the job's parse.max-payload-bytes")
     args = parser.parse_args(argv)
@@ -180,6 +216,8 @@ def main(argv: list[str] | None = None) -> None:
         # A key's first window needs window.size events: give each key 2·size + 8, hence size + 9 windows.
         keys = args.keys or max(1, min(10, args.limit // (2 * spec.window_size + 8)))
         lines = select_lines(spec, args.events, args.limit, keys, args.max_payload_bytes)
+    if args.with_out_of_range and (edit := out_of_range_example(spec, lines, args.max_payload_bytes)):
+        lines[edit[0]] = edit[1]
     if args.with_dead_letters and lines:
         lines[1:1] = [line for line, _ in dead_letter_examples(spec, lines[0])]
     vectors = build_vectors(args.model, lines, args.max_payload_bytes)

@@ -243,15 +243,19 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
         log(f"ensemble of {ensemble}: validation loss {best_val:.6f} (members' mean "
             f"{np.mean([f['best_val_loss'] for f in fits]):.6f})")
 
-    # The bounds the exported model reads its input within (autoencoders.InputsClamped).
-    constant = np.nanstd(table.columns[train_rows].astype(np.float64), axis=0) == 0
+    # The bounds the exported model reads its input within (autoencoders.InputsClamped): what the
+    # network saw, so the training windows' extremes (a column constant there is read as that value,
+    # 0 for one constant in every training event, whose normalized value is 0).
+    seen_low, seen_high = train_windows.min(axis=(0, 1)), train_windows.max(axis=(0, 1))
+    constant = seen_low == seen_high
     if constant.any():
-        log(f"constant in training, read as 0 by the model: {', '.join(np.array(spec.columns)[constant])}")
+        log(f"constant in training, read as their training value by the model: "
+            f"{', '.join(np.array(spec.columns)[constant])}")
     if spec.clamp_to_training_range:
-        low, high = normalized[train_rows].min(axis=0), normalized[train_rows].max(axis=0)
+        low, high = seen_low, seen_high
         log("every column read within its training range")
     else:
-        low, high = np.where(constant, 0.0, -np.inf), np.where(constant, 0.0, np.inf)
+        low, high = np.where(constant, seen_low, -np.inf), np.where(constant, seen_high, np.inf)
     if spec.clamp_to_training_range or constant.any():
         model = autoencoders.InputsClamped(model, low.tolist(), high.tolist())
 
