@@ -109,3 +109,25 @@ def test_each_kind_trains_and_its_onnx_export_equals_torch_within_1e5(kind, tmp_
         with torch.no_grad():
             expected = model(torch.from_numpy(x)).numpy()
         np.testing.assert_allclose(session.run(["reconstruction"], {"window": x})[0], expected, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("kind", sorted(autoencoders.KINDS))
+def test_each_kind_exports_clamped_reading_a_value_beyond_its_bounds_as_the_edge(kind, tmp_path):
+    torch.manual_seed(3)
+    window_size, n_columns = 8, 3
+    model = autoencoders.build(kind, window_size, n_columns).eval()
+    train = _smooth_windows(64, window_size, n_columns)
+    low, high = train.amin((0, 1)), train.amax((0, 1))
+    clamped = autoencoders.InputsClamped(model, low.tolist(), high.tolist()).eval()
+    path = tmp_path / "model.onnx"
+    onnx_io.export(clamped, path)
+    onnx_io.verify(path, clamped)
+    session = onnx_io.session(path)
+
+    beyond = _smooth_windows(7, window_size, n_columns, seed=7) * 3
+    edge = torch.maximum(torch.minimum(beyond, high), low)
+    assert (beyond - edge).abs().max() > 1  # the test reaches past the bounds
+    with torch.no_grad():
+        for x, read_as in ((beyond, edge), (train, train)):  # inside the bounds nothing changes
+            np.testing.assert_allclose(session.run(["reconstruction"], {"window": x.numpy()})[0],
+                                       model(read_as).numpy(), rtol=0, atol=1e-5)

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from vigil_models import nab_corpus
+from vigil_models import cli, nab_corpus
 
 
 def test_pot_learns_its_tail_from_the_windows_that_end_in_the_probationary_period():
@@ -35,3 +35,14 @@ def test_reused_models_must_have_been_trained_with_the_same_clamp(tmp_path):
     assert nab_corpus.clamp_mismatch(tmp_path, names, clamp=True) == tmp_path / "models" / "realTweets__a"
     assert nab_corpus.clamp_mismatch(tmp_path, names[:1], clamp=False) is None
     assert nab_corpus.clamp_mismatch(tmp_path, ["realTweets/untrained.csv"], clamp=True) is None
+
+
+@pytest.mark.parametrize("content", ["{\"training\": ", "[1, 2]", "{\"kind\": \"dense\"}"])
+def test_a_corrupt_model_to_reuse_is_named_in_one_line(tmp_path, content):
+    folder = tmp_path / "models" / nab_corpus.series_folder("realTweets/a.csv")
+    folder.mkdir(parents=True)
+    (folder / "model.json").write_text(content)
+    with pytest.raises(SystemExit) as exit:
+        with cli.one_line_errors(ValueError):
+            nab_corpus.clamp_mismatch(tmp_path, ["realTweets/a.csv"], clamp=False)
+    assert str(exit.value).startswith(f"error: {folder / 'model.json'}: not a model contract")

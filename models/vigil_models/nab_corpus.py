@@ -128,7 +128,14 @@ def clamp_mismatch(work: Path, names: list[str], clamp: bool) -> Path | None:
     other --clamp-to-training-range setting, or None."""
     for name in names:
         model_json = work / "models" / series_folder(name) / "model.json"
-        if model_json.is_file() and ("input_range" in json.loads(model_json.read_text())["training"]) != clamp:
+        if not model_json.is_file():
+            continue
+        try:
+            clamped = "input_range" in json.loads(model_json.read_text())["training"]
+        except (ValueError, KeyError, TypeError) as e:  # a half-written or foreign file left in --work
+            raise ValueError(f"{model_json}: not a model contract this version wrote ({type(e).__name__}: {e}); "
+                             "delete its folder to retrain it") from e
+        if clamped != clamp:
             return model_json.parent
     return None
 
@@ -151,7 +158,9 @@ def main(argv: list[str] | None = None) -> None:
     with one_line_errors():  # a missing dataset: where to get it
         datasets.nab(args.datasets, args.work / "data")
     names = sorted(json.loads(windows_file.read_text()))
-    if args.reuse_models and (other := clamp_mismatch(args.work, names, args.clamp_to_training_range)):
+    with one_line_errors(ValueError):
+        other = args.reuse_models and clamp_mismatch(args.work, names, args.clamp_to_training_range)
+    if other:
         parser.error(f"--reuse-models: {other} was trained {'without' if args.clamp_to_training_range else 'with'} "
                      "--clamp-to-training-range; give another --work")
 

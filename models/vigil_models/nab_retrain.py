@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> None:
     with one_line_errors(ValueError):  # a missing dataset (where to get it) or series
         datasets.nab(args.datasets, args.work / "data", args.series)
     names = [args.series] if args.series else sorted(json.loads(windows_file.read_text()))
-    if args.reuse_models and (clamped := nab_corpus.clamp_mismatch(args.work, names, clamp=False)):
+    with one_line_errors(ValueError):
+        clamped = args.reuse_models and nab_corpus.clamp_mismatch(args.work, names, clamp=False)
+    if clamped:
         # Model 0 comes from eval-nab's run, the others are trained here as nab_corpus trains by default.
         parser.error(f"--reuse-models: {clamped} was trained with --clamp-to-training-range; give another --work")
     lengths = {name: len(read_csv(args.work / "data" / name)) for name in names}
