@@ -130,7 +130,8 @@ public final class DetectionJob {
                 OnnxDevice.parse(settings.onnxDevice()), settings.onnxThreads(), stream.uid("score"));
 
         AdaptiveThreshold threshold =
-                new AdaptiveThreshold(stream.name(), contract, settings.thresholdRules(), settings.alert(), ttl(settings));
+                new AdaptiveThreshold(stream.name(), contract, settings.thresholdRules(), settings.alert(), ttl(settings),
+                        settings.allowedLateness());
         // With a control topic the operator keeps its uid and keyed state names, so that a savepoint
         // taken without one can be restored with one (its broadcast state then starts empty).
         SingleOutputStreamOperator<Alert> alerts = commands == null

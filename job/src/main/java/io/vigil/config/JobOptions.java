@@ -171,7 +171,8 @@ public final class JobOptions {
     public static final ConfigOption<Duration> ALERT_MERGE_GAP = key("alert.merge-gap").durationType()
             .defaultValue(AlertSettings.DEFAULT_MERGE_GAP)
             .withDescription("Anomalous windows of a key closer than this in event time are one incident; the incident ends "
-                    + "(an 'end' record) once event time passes its last anomalous window plus this.");
+                    + "(an 'end' record) once event time passes its last anomalous window plus this (plus "
+                    + "events.allowed-lateness, for the windows still held back).");
     public static final ConfigOption<Duration> ALERT_COOLDOWN = key("alert.cooldown").durationType()
             .defaultValue(AlertSettings.DEFAULT_COOLDOWN)
             .withDescription("Within an incident, write an update at most once per this much event time unless it is more "

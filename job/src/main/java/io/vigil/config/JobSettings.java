@@ -26,8 +26,10 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.TimeUtils;
 
 /**
  * The job's parameters, parsed once from the command line and validated before anything starts:
@@ -148,7 +150,7 @@ public record JobSettings(
                 thresholdRules(conf),
                 new AlertSettings(get(conf, ALERT_MERGE_GAP), get(conf, ALERT_COOLDOWN), get(conf, ALERT_MAX_PER_INTERVAL),
                         get(conf, ALERT_CAP_INTERVAL), get(conf, ALERT_UPDATES)),
-                get(conf, CHECKPOINT_INTERVAL),
+                checkpointInterval(conf, raw),
                 flinkConfiguration(raw));
         settings.validate();
         return settings;
@@ -168,7 +170,8 @@ public record JobSettings(
         positive(CHECKPOINT_INTERVAL, checkpointInterval);
         if (delivery == Delivery.EXACTLY_ONCE && transactionTimeout.compareTo(checkpointInterval) <= 0) {
             throw new IllegalArgumentException("--" + TRANSACTION_TIMEOUT.key() + " (" + transactionTimeout
-                    + ") must be longer than --" + CHECKPOINT_INTERVAL.key() + " (" + checkpointInterval
+                    + ") must be longer than the checkpoint interval (" + checkpointInterval + ", --" + CHECKPOINT_INTERVAL.key()
+                    + " or --" + FLINK_PREFIX + CheckpointingOptions.CHECKPOINTING_INTERVAL.key()
                     + "), or transactions expire before their checkpoint commits them");
         }
         if (!onnxDevice.matches("auto|cpu|cuda(:\\d+)?")) {
@@ -284,6 +287,28 @@ public record JobSettings(
             out.append(i == 0 ? "" : ", ").append(components[i].getName()).append('=').append(value);
         }
         return out.append(']').toString();
+    }
+
+    /**
+     * The interval checkpoints really run at: {@code --flink.execution.checkpointing.interval} wins
+     * in Flink's configuration, so the transaction timeout must be checked against it. Given both
+     * ways the two could disagree, so that is refused.
+     */
+    private static Duration checkpointInterval(Configuration conf, Map<String, String> raw) {
+        String flinkKey = FLINK_PREFIX + CheckpointingOptions.CHECKPOINTING_INTERVAL.key();
+        if (!raw.containsKey(flinkKey)) {
+            return get(conf, CHECKPOINT_INTERVAL);
+        }
+        if (raw.containsKey(CHECKPOINT_INTERVAL.key())) {
+            throw new IllegalArgumentException("--" + CHECKPOINT_INTERVAL.key() + " and --" + flinkKey
+                    + " both set the checkpoint interval: give one of them");
+        }
+        try {
+            return TimeUtils.parseDuration(raw.get(flinkKey));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid value for --" + flinkKey + ": '" + raw.get(flinkKey)
+                    + "'; allowed: a duration (e.g. 10 s, 1 min)", e);
+        }
     }
 
     private static Map<String, String> flinkConfiguration(Map<String, String> raw) {

@@ -103,7 +103,7 @@ public class ControlledThreshold extends KeyedBroadcastProcessFunction<String, S
         if (!loaded) {
             load(ctx.getBroadcastState(COMMANDS).immutableEntries());
         }
-        threshold.fire(timestamp, ctx.getCurrentKey(), out);
+        threshold.fire(timestamp, ctx.getCurrentKey(), ctx.timerService(), out);
     }
 
     /** After a restore the rules are rebuilt once from the broadcast state, before the first score. */

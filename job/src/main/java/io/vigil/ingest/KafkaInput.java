@@ -3,7 +3,6 @@ package io.vigil.ingest;
 import io.vigil.config.JobSettings;
 import io.vigil.config.StreamSettings;
 import java.util.regex.Pattern;
-import org.apache.flink.api.common.eventtime.Watermark;
 import org.apache.flink.api.common.eventtime.WatermarkGenerator;
 import org.apache.flink.api.common.eventtime.WatermarkOutput;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -49,14 +48,15 @@ public final class KafkaInput {
     }
 
     /**
-     * The source of control commands ({@code control.topic}). It starts from the committed offsets,
-     * or the topic's beginning without them: a job started afresh replays every command, so it runs
-     * with the same rules as before; restored from a checkpoint, it resumes where it was (the
-     * applied commands are in the operator's state).
+     * The source of control commands ({@code control.topic}). It starts from the topic's beginning,
+     * never from the group's committed offsets (which every checkpoint advances): a job started
+     * afresh replays every command, so it runs with the same rules as before; restored from a
+     * checkpoint or savepoint, it resumes where it was (the applied commands are in the operator's
+     * state, and a restored source's offsets win over its starting offsets).
      */
     public static KafkaSource<RawEvent> controlSource(JobSettings settings) {
         KafkaSourceBuilder<RawEvent> builder = rawRecords(settings)
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setStartingOffsets(OffsetsInitializer.earliest())
                 .setTopics(settings.controlTopic());
         if (settings.bounded()) {
             builder.setBounded(OffsetsInitializer.latest());
@@ -65,9 +65,11 @@ public final class KafkaInput {
     }
 
     /**
-     * The control commands, one reader. Commands are not event-time data: the stream's watermark
-     * is at the end of time from the start, so that joined with the scores it never holds back
-     * their watermark (and with it the timers that end incidents).
+     * The control commands, one reader. Commands are not event-time data: the stream stays idle,
+     * so that joined with the scores it never holds back their watermark (and with it the timers
+     * that end incidents). Idle, not at the end of time: when the data goes quiet for
+     * {@code watermark.idleness} and is marked idle too, a watermark at the end of time would be
+     * the only one left, fire every incident's end at once and stop event time for good.
      */
     public static DataStream<RawEvent> readControl(StreamExecutionEnvironment env, JobSettings settings) {
         WatermarkStrategy<RawEvent> noHold = WatermarkStrategy.forGenerator(context -> new WatermarkGenerator<>() {
@@ -76,7 +78,7 @@ public final class KafkaInput {
 
             @Override
             public void onPeriodicEmit(WatermarkOutput output) {
-                output.emitWatermark(new Watermark(Long.MAX_VALUE));
+                output.markIdle();
             }
         });
         return env.fromSource(controlSource(settings), noHold, "control-kafka-source")

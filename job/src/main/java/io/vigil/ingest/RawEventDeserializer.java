@@ -11,13 +11,11 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  */
 public final class RawEventDeserializer implements KafkaRecordDeserializationSchema<RawEvent> {
 
-    private static final byte[] EMPTY = new byte[0];
-
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<RawEvent> out) {
-        // A tombstone (null value) still gets a record, so that it is dead-lettered rather than lost.
-        byte[] payload = record.value() == null ? EMPTY : record.value();
-        out.collect(new RawEvent(record.topic(), record.partition(), record.offset(), record.timestamp(), payload));
+        // A tombstone (null value) still gets a record, so that it is dead-lettered rather than lost,
+        // with its payload null: its dead letter says "payload is absent", not "empty".
+        out.collect(new RawEvent(record.topic(), record.partition(), record.offset(), record.timestamp(), record.value()));
     }
 
     @Override

@@ -59,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * window and any open incident carry over.
  *
  * <p>Metrics: counters {@code scores}, {@code anomalies}, {@code alerts} (start and update written),
- * {@code alertsSuppressed}, {@code incidents}, {@code nanScores}, {@code thresholdsReseeded}; meter
+ * {@code alertsSuppressed}, {@code incidents}, {@code nanScores}, {@code infiniteScores}, {@code thresholdsReseeded}; meter
  * {@code alertsPerSecond}.
  */
 public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow, Alert> {
@@ -98,6 +98,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private boolean registerAllStates;
     private final AlertSettings alertSettings;
     private final Duration stateTtl;
+    private final long scoresBehindWatermarkMs;
     private final int topFeatures;
 
     /** Per entry of {@link ThresholdRules#all()}: its judge and its method's JSON name. */
@@ -121,6 +122,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     private transient Counter incidents;
     private transient Counter scores;
     private transient Counter nanScores;
+    private transient Counter infiniteScores;
     private transient Counter reseeded;
 
     public AdaptiveThreshold(String stream, ModelContract contract, ThresholdSettings settings) {
@@ -139,12 +141,20 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         this(stream, contract, ThresholdRules.none(settings), alertSettings, stateTtl);
     }
 
+    public AdaptiveThreshold(String stream, ModelContract contract, ThresholdRules rules,
+            AlertSettings alertSettings, Duration stateTtl) {
+        this(stream, contract, rules, alertSettings, stateTtl, Duration.ZERO);
+    }
+
     /**
      * @param rules the threshold settings of each key: the job's, or a rule's for keys with its prefix
      * @param stateTtl how long a key's state survives without being written; null keeps it forever
+     * @param scoresBehindWatermark how far the watermark here may run ahead of the scores' event
+     *     times: the window stage releases a window {@code events.allowed-lateness} after its
+     *     newest event's time, so an incident's end waits that much longer for its last windows
      */
     public AdaptiveThreshold(String stream, ModelContract contract, ThresholdRules rules,
-            AlertSettings alertSettings, Duration stateTtl) {
+            AlertSettings alertSettings, Duration stateTtl, Duration scoresBehindWatermark) {
         if (contract.calibration() == null) {
             throw new IllegalArgumentException("model " + contract.name() + " has no calibration to seed thresholds with");
         }
@@ -160,6 +170,10 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         this.initialRules = rules;
         this.alertSettings = alertSettings.validate();
         this.stateTtl = stateTtl;
+        if (scoresBehindWatermark == null || scoresBehindWatermark.isNegative()) {
+            throw new IllegalArgumentException("events.allowed-lateness = " + scoresBehindWatermark + ": must be a duration >= 0");
+        }
+        this.scoresBehindWatermarkMs = scoresBehindWatermark.toMillis();
         this.topFeatures = rules.defaults().topFeatures();
         for (ThresholdSettings each : rules.all()) {
             // Fails now, naming the parameter, rather than on the first score.
@@ -316,6 +330,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         incidents = metrics.counter("incidents");
         scores = metrics.counter("scores");
         nanScores = metrics.counter("nanScores");
+        infiniteScores = metrics.counter("infiniteScores");
         reseeded = metrics.counter("thresholdsReseeded");
         metrics.meter("alertsPerSecond", new MeterView(alerts));
     }
@@ -341,6 +356,15 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             // good: count it and leave the state alone.
             nanScores.inc();
             threshold = currentThreshold();
+        } else if (score == Double.POSITIVE_INFINITY) {
+            // The reconstruction overflowed: beyond any threshold, but learned it would make the
+            // key's mean, quantile or tail infinite and every later threshold with it. Alerted at
+            // the highest severity, the state left alone.
+            infiniteScores.inc();
+            threshold = currentThreshold();
+            anomalous = true;
+            anomalies.inc();
+            onAnomaly(window, new Judge.Judgement(threshold, true, 0.0), timers, out);
         } else {
             Judge.Judgement judgement = judge(score);
             threshold = judgement.threshold();
@@ -442,7 +466,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         }
         if (incident.open() && time - incident.lastAnomaly > gap) {
             // The watermark has not yet fired the old incident's end (it lags event time): end it now.
-            timers.deleteEventTimeTimer(incident.lastAnomaly + gap);
+            timers.deleteEventTimeTimer(endTimer(incident));
             writeEnd(window.key(), incident, out);
             incident.close();
         }
@@ -451,11 +475,11 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             incident.start = time;
             incidents.inc();
         } else {
-            timers.deleteEventTimeTimer(incident.lastAnomaly + gap);
+            timers.deleteEventTimeTimer(endTimer(incident));
         }
         incident.lastAnomaly = Math.max(incident.lastAnomaly, time);
         incident.anomalies++;
-        timers.registerEventTimeTimer(incident.lastAnomaly + gap);
+        timers.registerEventTimeTimer(endTimer(incident));
 
         int severity = Tails.severity(judgement.tailProbability());
         FeatureContribution[] features = topFeatures(window, columns, topFeatures);
@@ -510,18 +534,32 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
         return true;
     }
 
+    /**
+     * When the watermark has passed every window of the key up to the incident's last anomaly plus
+     * the merge gap: the gap, plus how far the watermark runs ahead of the scores' times.
+     */
+    private long endTimer(IncidentState incident) {
+        long wait = alertSettings.mergeGap().toMillis() + scoresBehindWatermarkMs;
+        return incident.lastAnomaly > Long.MAX_VALUE - wait ? Long.MAX_VALUE : incident.lastAnomaly + wait;
+    }
+
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<Alert> out) throws Exception {
-        fire(timestamp, ctx.getCurrentKey(), out);
+        fire(timestamp, ctx.getCurrentKey(), ctx.timerService(), out);
     }
 
     /** An incident timer of {@code key}: ends its incident unless it was extended since. */
-    public void fire(long timestamp, String key, Collector<Alert> out) throws Exception {
+    public void fire(long timestamp, String key, TimerService timers, Collector<Alert> out) throws Exception {
         IncidentState incident = incidentState.value();
         // A timer of an incident that was extended or already ended is stale: those are deleted,
         // but a restored TTL-expired state may still leave one.
-        if (incident == null || !incident.open()
-                || timestamp < incident.lastAnomaly + alertSettings.mergeGap().toMillis()) {
+        if (incident == null || !incident.open()) {
+            return;
+        }
+        if (timestamp < endTimer(incident)) {
+            // Set before the restore under a smaller allowed lateness: wait for the windows that
+            // may still come (Flink keeps one timer per timestamp, so this never doubles one).
+            timers.registerEventTimeTimer(endTimer(incident));
             return;
         }
         method = methods[rules.indexFor(key)];

@@ -213,6 +213,18 @@ class JobSettingsTest {
     }
 
     @Test
+    void flinksCheckpointIntervalIsTheOneTheTransactionTimeoutIsCheckedAgainst() {
+        assertThat(parse(minimal("--flink.execution.checkpointing.interval", "5 s")).checkpointInterval())
+                .isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> parse(minimal("--flink.execution.checkpointing.interval", "15 min")))
+                .hasMessageContaining("--alerts.transaction-timeout").hasMessageContaining("PT15M");
+        assertThatThrownBy(() -> parse(minimal("--flink.execution.checkpointing.interval", "5 s", "--checkpoint.interval", "5 s")))
+                .hasMessageContaining("both set the checkpoint interval");
+        assertThatThrownBy(() -> parse(minimal("--flink.execution.checkpointing.interval", "soon")))
+                .hasMessageContaining("--flink.execution.checkpointing.interval").hasMessageContaining("soon");
+    }
+
+    @Test
     void modelWhoseHashDoesNotMatchItsContractIsRejectedAtStart() throws Exception {
         Files.writeString(model.resolve("model.onnx"), "tampered");
         assertThatThrownBy(() -> parse(minimal())).hasMessageContaining("sha256").hasMessageContaining("model.onnx");

@@ -22,15 +22,21 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import java.util.stream.Collectors;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -199,6 +205,140 @@ class ControlTopicITCase {
                 after.cancel().get();
             }
         }
+    }
+
+    /**
+     * A job cancelled after a command, once a checkpoint has committed the control topic's offsets
+     * for its consumer group, and started afresh under the same group (no savepoint): it replays
+     * the topic from its beginning, so the command is in force again.
+     */
+    @Test
+    void aJobStartedAfreshUnderTheSameGroupReplaysEveryCommand() throws Exception {
+        try (KafkaTestBroker kafka = KafkaTestBroker.start(); Admin admin = Admin.create(Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+            for (String topic : List.of("sensors", "control", "alerts", "dead-letters", "scores")) {
+                kafka.createTopic(topic, 1);
+            }
+            List<String> common = List.of(
+                    "--streams", "sensors",
+                    "--stream.sensors.model", PipelineRun.SENSOR_MODEL.toString(),
+                    "--stream.sensors.topics", "sensors",
+                    "--kafka.bootstrap-servers", kafka.bootstrapServers(),
+                    "--kafka.group-id", "vigil-replay",
+                    "--kafka.starting-offsets", "earliest",
+                    "--control.topic", "control",
+                    "--checkpoint.interval", "500 ms",
+                    "--flink.parallelism.default", "1");
+
+            JobSettings settings = settings(common);
+            JobClient first = start(settings, "vigil-commands");
+            try {
+                kafka.send("control", null,
+                        "{\"command\":\"set\",\"scope\":{\"prefix\":\"pump-001\"},\"parameters\":{\"threshold.k\":\"50\"}}"
+                                .getBytes(StandardCharsets.UTF_8));
+                kafka.send("control", null, "{\"command\":\"set\",\"parameters\":{\"k\":\"-1\"}}".getBytes(StandardCharsets.UTF_8));
+                assertThat(controlDeadLetters(PipelineRun.awaitJson(kafka, "dead-letters", d -> controlDeadLetters(d) == 1)))
+                        .as("the fence command").isEqualTo(1);
+                long deadline = System.currentTimeMillis() + 60_000;
+                while (committedControlOffset(admin) < 2) {
+                    assertThat(System.currentTimeMillis()).as("a checkpoint commits the control offsets").isLessThan(deadline);
+                    Thread.sleep(200);
+                }
+            } finally {
+                first.cancel().get();
+            }
+
+            JobSettings again = settings(common, "--scores.topic", "scores");
+            JobClient second = start(again, "vigil-started-afresh");
+            try {
+                assertThat(controlDeadLetters(PipelineRun.awaitJson(kafka, "dead-letters", d -> controlDeadLetters(d) == 2)))
+                        .as("the fence command, replayed").isEqualTo(2);
+                List<ProducerRecord<byte[], byte[]>> spiked = spikedHalves().first();
+                send(kafka, spiked);
+                // Each key's first 15 readings fill its window; every later reading is one score, but
+                // the last readings, 5 s and up, wait for the watermark (5 s out-of-orderness).
+                int windows = spiked.size() - 16 * 15 - 16 * 6;
+                assertThat(PipelineRun.awaitJson(kafka, "scores", scores -> scores.size() >= windows))
+                        .as("every window up to the watermark scored").hasSizeGreaterThanOrEqualTo(windows);
+                List<JsonNode> alerts = PipelineRun.readJson(kafka, "alerts");
+                assertThat(alerts).as("the spike alerts the other keys").anyMatch(a -> !key(a).startsWith(QUIETED));
+                assertThat(alerts).as("the replayed command quiets the prefix").noneMatch(a -> key(a).startsWith(QUIETED));
+            } finally {
+                second.cancel().get();
+            }
+        }
+    }
+
+    /**
+     * Events stop while incidents are open and the events' partition goes idle: joined with the
+     * control stream, event time must stand still (no incident ends early), and go on with the
+     * next events, which end the incidents when they pass the merge gap.
+     */
+    @Test
+    void incidentsOpenWhenTheEventsGoIdleEndOnlyWhenEventTimePassesTheirGap() throws Exception {
+        try (KafkaTestBroker kafka = KafkaTestBroker.start()) {
+            for (String topic : List.of("sensors", "control", "alerts", "dead-letters", "scores")) {
+                kafka.createTopic(topic, 1);
+            }
+            SpikedHalves input = spikedHalves();
+            // A reading a second: the spike's last windows end near reading 185, the first half at
+            // reading 299, so a 200 s gap keeps the incidents open past it and ends them near 385.
+            JobSettings settings = settings(List.of(
+                    "--streams", "sensors",
+                    "--stream.sensors.model", PipelineRun.SENSOR_MODEL.toString(),
+                    "--stream.sensors.topics", "sensors",
+                    "--kafka.bootstrap-servers", kafka.bootstrapServers(),
+                    "--kafka.starting-offsets", "earliest",
+                    "--control.topic", "control",
+                    "--watermark.idleness", "1 s",
+                    "--alert.merge-gap", "200 s",
+                    "--scores.topic", "scores",
+                    "--checkpoint.interval", "500 ms",
+                    "--flink.parallelism.default", "1"));
+            JobClient job = start(settings, "vigil-idle-events");
+            try {
+                send(kafka, input.first());
+                int windows = input.first().size() - 16 * 15 - 16 * 6; // as in the test above
+                assertThat(PipelineRun.awaitJson(kafka, "scores", scores -> scores.size() >= windows))
+                        .as("every window of the first half up to the watermark scored").hasSizeGreaterThanOrEqualTo(windows);
+                // Idle after 1 s; what the job wrote by then is committed within a checkpoint or two.
+                Thread.sleep(5_000);
+                List<JsonNode> quiet = PipelineRun.readJson(kafka, "alerts");
+                Set<String> opened = incidents(quiet, "start");
+                assertThat(opened).as("the spike opened incidents").hasSizeGreaterThanOrEqualTo(10);
+                assertThat(incidents(quiet, "end")).as("no incident ends while the events are idle").isEmpty();
+
+                send(kafka, input.second());
+                Set<String> ended = incidents(PipelineRun.awaitJson(kafka, "alerts",
+                        alerts -> incidents(alerts, "end").containsAll(opened)), "end");
+                assertThat(ended).as("event time went on after the idle spell and ended them").containsAll(opened);
+            } finally {
+                job.cancel().get();
+            }
+        }
+    }
+
+    private static JobClient start(JobSettings settings, String name) throws Exception {
+        StreamExecutionEnvironment env =
+                StreamExecutionEnvironment.getExecutionEnvironment(DetectionJob.flinkConfiguration(settings));
+        DetectionJob.writeToKafka(DetectionJob.defineWorkflow(settings,
+                stream -> KafkaInput.read(env, settings, stream), KafkaInput.readControl(env, settings)), settings);
+        return env.executeAsync(name);
+    }
+
+    private static Set<String> incidents(List<JsonNode> alerts, String phase) {
+        return alerts.stream().filter(a -> a.path("incident").asText().equals(phase))
+                .map(a -> a.path("incident_id").asText()).collect(Collectors.toSet());
+    }
+
+    private static long controlDeadLetters(List<JsonNode> deadLetters) {
+        return deadLetters.stream().filter(r -> r.path("topic").asText().equals("control")).count();
+    }
+
+    private static long committedControlOffset(Admin admin) throws Exception {
+        OffsetAndMetadata committed = admin.listConsumerGroupOffsets("vigil-replay").partitionsToOffsetAndMetadata()
+                .get(10, TimeUnit.SECONDS).get(new TopicPartition("control", 0));
+        return committed == null ? 0 : committed.offset();
     }
 
     private static JobSettings settings(List<String> common, String... more) {

@@ -413,6 +413,26 @@ class AdaptiveThresholdTest {
     }
 
     @Test
+    void anInfiniteScoreAlertsAtTheHighestSeverityAndLeavesTheStateAlone() throws Exception {
+        for (ThresholdSettings settings : List.of(DEFAULTS, DEFAULTS.withMethod(ThresholdMethod.QUANTILE),
+                DEFAULTS.withMethod(ThresholdMethod.POT))) {
+            var harness = harness(settings);
+            process(harness, "pump-17", 1_000, 0.3);
+            process(harness, "pump-17", 2_000, Double.POSITIVE_INFINITY);
+            process(harness, "pump-17", 3_000, 0.3);
+            process(harness, "pump-17", 4_000, 50.0);
+
+            List<Alert> alerts = harness.extractOutputValues();
+            assertEquals(List.of(2_000L, 4_000L), alerts.stream().map(Alert::eventTime).toList(), settings.method().toString());
+            assertEquals(100, alerts.get(0).severity());
+            List<ScoreRecord> scores = scores(harness);
+            assertTrue(Double.isFinite(scores.get(3).threshold()), "the threshold learned nothing infinite");
+            assertEquals(scores.get(2).threshold(), scores.get(1).threshold(), 1e-12);
+            harness.close();
+        }
+    }
+
+    @Test
     void stateExpiresAfterTtlAndTheKeyStartsAgainFromCalibration() throws Exception {
         Duration ttl = Duration.ofHours(1);
         var harness = ProcessFunctionTestHarnesses.forKeyedProcessFunction(

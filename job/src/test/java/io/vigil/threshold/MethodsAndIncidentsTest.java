@@ -22,6 +22,7 @@ import java.util.Random;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
 import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
@@ -168,6 +169,56 @@ class MethodsAndIncidentsTest {
         assertEquals(80.0, end.score(), "an end carries the incident's worst window");
         assertEquals(3, end.topFeatures().length);
         assertEquals(4, alerts.stream().map(Alert::alertId).distinct().count());
+    }
+
+    private static KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> lateHarness(Duration lateness)
+            throws Exception {
+        return new KeyedOneInputStreamOperatorTestHarness<>(
+                new KeyedProcessOperator<>(new AdaptiveThreshold("sensors", CONTRACT, ThresholdRules.none(ThresholdSettings.defaults()),
+                        new AlertSettings(Duration.ofMinutes(1), Duration.ZERO, 0, Duration.ofHours(1), true), null, lateness)),
+                ScoredWindow::key, Types.STRING);
+    }
+
+    /** As the window stage sends it: released, and stamped, the allowed lateness after its newest event. */
+    private static void released(KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness,
+            long eventTime, double score, long lateness) throws Exception {
+        harness.processElement(new StreamRecord<>(AdaptiveThresholdTest.window("pump", eventTime, score), eventTime + lateness));
+    }
+
+    @Test
+    void anIncidentWaitsTheAllowedLatenessForItsLastWindowsBeforeItEnds() throws Exception {
+        long lateness = Duration.ofMinutes(5).toMillis();
+        var harness = lateHarness(Duration.ofMillis(lateness));
+        harness.open();
+        released(harness, 0, 50.0, lateness);
+        // The window 30 s later is released at 5 min 30 s; event time has passed 0 + the 1-min gap long before.
+        harness.processWatermark(lateness + 29_999);
+        released(harness, 30_000, 80.0, lateness);
+        harness.processWatermark(30_000 + 60_000 + lateness - 1);
+        assertEquals(List.of(IncidentPhase.START, IncidentPhase.UPDATE), harness.extractOutputValues().stream().map(Alert::phase).toList(),
+                "windows 30 s apart, under the 1-min gap: one incident");
+        harness.processWatermark(30_000 + 60_000 + lateness);
+        List<Alert> alerts = harness.extractOutputValues();
+        assertEquals(IncidentPhase.END, alerts.get(2).phase());
+        assertEquals(2, alerts.get(2).incidentAnomalies());
+    }
+
+    @Test
+    void anEndTimerRestoredFromBeforeALatenessWaitsForTheLateWindows() throws Exception {
+        var before = lateHarness(Duration.ZERO);
+        before.open();
+        released(before, 0, 50.0, 0);
+        OperatorSubtaskState snapshot = before.snapshot(1, 1);
+        before.close();
+
+        long lateness = Duration.ofMinutes(5).toMillis();
+        var after = lateHarness(Duration.ofMillis(lateness));
+        after.initializeState(snapshot);
+        after.open();
+        after.processWatermark(60_000); // the restored timer, set for a gap without lateness
+        assertTrue(after.extractOutputValues().isEmpty(), "not ended: a window may still come");
+        after.processWatermark(60_000 + lateness);
+        assertEquals(List.of(IncidentPhase.END), after.extractOutputValues().stream().map(Alert::phase).toList());
     }
 
     @Test
