@@ -98,7 +98,7 @@ public final class OnnxScorer {
             columnErrors[c] = (float) (columnSums[c] / window);
             expected[c] = (float) ((double) output.get(offset + newest + c) * std[c] + mean[c]);
         }
-        return new ScoredWindow(request.key(), request.timestamp(), total / rowValues, columnErrors, request.newest(), expected,
+        return new ScoredWindow(request.key(), request.timestamp(), request.tie(), total / rowValues, columnErrors, request.newest(), expected,
                 request.events());
     }
 

@@ -3,6 +3,7 @@ package io.vigil.score;
 /**
  * A window's score from the autoencoder.
  *
+ * @param tie how many earlier events of the key have the newest event's time (see {@code ScoringRequest})
  * @param score mean squared reconstruction error over the whole window, in normalized units
  * @param columnErrors per model column, the mean squared error over the window's steps
  * @param observed the newest step's values in the input's units
@@ -12,6 +13,7 @@ package io.vigil.score;
 public record ScoredWindow(
         String key,
         long timestamp,
+        int tie,
         double score,
         float[] columnErrors,
         float[] observed,

@@ -497,7 +497,7 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
             incident.lastWritten = time;
             incident.maxSeverityWritten = Math.max(incident.maxSeverityWritten, severity);
             alerts.inc();
-            out.collect(new Alert(alertId(window.key(), time), stream, window.key(), time, window.score(),
+            out.collect(new Alert(alertId(window.key(), time, window.tie()), stream, window.key(), time, window.score(),
                     judgement.threshold(), severity, modelName, modelVersion, method, incident.id, phase,
                     incident.start, incident.anomalies, features));
         } else {
@@ -584,11 +584,14 @@ public class AdaptiveThreshold extends KeyedProcessFunction<String, ScoredWindow
     }
 
     /**
-     * Hex of the first 16 bytes of SHA-256("stream|key|eventTime|model|version"): the same window
-     * scored by the same model gets the same id after a replay, so consumers can de-duplicate.
+     * Hex of the first 16 bytes of SHA-256("stream|key|eventTime|model|version"), with "|tie" after
+     * the time for a window whose newest event shares its time with earlier ones of the key: the
+     * same window scored by the same model gets the same id after a replay, so consumers can
+     * de-duplicate, and two windows ending at one time get two ids.
      */
-    String alertId(String key, long eventTime) {
-        return hash(stream + '|' + key + '|' + eventTime + '|' + modelName + '|' + modelVersion);
+    String alertId(String key, long eventTime, int tie) {
+        String time = tie == 0 ? Long.toString(eventTime) : eventTime + "|" + tie;
+        return hash(stream + '|' + key + '|' + time + '|' + modelName + '|' + modelVersion);
     }
 
     /** Like {@link #alertId} of the incident's first anomalous window, in its own namespace. */

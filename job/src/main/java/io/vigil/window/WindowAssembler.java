@@ -162,9 +162,14 @@ public class WindowAssembler extends KeyedProcessFunction<String, Event, Scoring
         if (state == null || !windows.fits(state)) {
             state = windows.newState();
         }
+        // The events due together are those of one event time (due at that time plus the lateness).
+        int tie = 0;
+        long previous = Long.MIN_VALUE;
         for (PendingEvent event : due) {
+            tie = event.timestamp() == previous ? tie + 1 : 0;
+            previous = event.timestamp();
             ScoringRequest request =
-                    windows.append(state, ctx.getCurrentKey(), event.timestamp(), event.columns());
+                    windows.append(state, ctx.getCurrentKey(), event.timestamp(), tie, event.columns());
             if (request != null) {
                 windowsEmitted.inc();
                 out.collect(request);

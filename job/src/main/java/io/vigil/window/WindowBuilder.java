@@ -124,9 +124,10 @@ public final class WindowBuilder implements Serializable {
      * Appends the key's next event and returns the window that is due, or null.
      *
      * @param timestamp the event time (epoch ms), not before the key's previous one
+     * @param tie how many earlier events of the key have this time (see {@link ScoringRequest#tie()})
      * @param columns the event's encoded columns, derived ones NaN; not modified
      */
-    public ScoringRequest append(WindowState state, String key, long timestamp, float[] columns) {
+    public ScoringRequest append(WindowState state, String key, long timestamp, int tie, float[] columns) {
         if (columns.length != columnCount) {
             throw new IllegalArgumentException("event of key '" + key + "' has " + columns.length
                     + " columns, the model has " + columnCount);
@@ -151,7 +152,7 @@ public final class WindowBuilder implements Serializable {
             return null;
         }
         int events = state.steps == size ? size : stride;
-        return new ScoringRequest(key, timestamp, normalizedWindow(state),
+        return new ScoringRequest(key, timestamp, tie, normalizedWindow(state),
                 Arrays.copyOfRange(state.ring, row, row + columnCount), events);
     }
 

@@ -38,7 +38,7 @@ public final class ScoringBenchmark {
             for (int v = 0; v < values.length; v++) {
                 values[v] = (float) random.nextGaussian();
             }
-            windows.add(new ScoringRequest("key-" + i, i, values, new float[c], 1));
+            windows.add(new ScoringRequest("key-" + i, i, 0, values, new float[c], 1));
         }
         System.out.printf(Locale.ROOT, "model %s %s: window %d x %d columns, ONNX Runtime on CPU, 1 intra-op thread%n",
                 model.contract().name(), model.contract().version(), w, c);

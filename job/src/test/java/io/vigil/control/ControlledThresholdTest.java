@@ -96,7 +96,7 @@ class ControlledThresholdTest {
     private static double threshold(KeyedBroadcastOperatorTestHarness<String, ScoredWindow, ThresholdCommand, Alert> harness,
             String key, double score) throws Exception {
         int before = harness.getSideOutput(AdaptiveThreshold.SCORES) == null ? 0 : harness.getSideOutput(AdaptiveThreshold.SCORES).size();
-        harness.processElement(new StreamRecord<>(new ScoredWindow(key, 1_000, score, ERRORS.clone(),
+        harness.processElement(new StreamRecord<>(new ScoredWindow(key, 1_000, 0, score, ERRORS.clone(),
                 new float[5], new float[5], 1), 1_000));
         List<ScoreRecord> scores = harness.getSideOutput(AdaptiveThreshold.SCORES).stream().map(StreamRecord::getValue).toList();
         assertEquals(before + 1, scores.size());

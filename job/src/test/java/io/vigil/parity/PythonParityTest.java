@@ -106,7 +106,7 @@ class PythonParityTest {
             keyEvents.sort(Comparator.comparingLong(Accepted::timestamp).thenComparingInt(Accepted::index));
             WindowState state = builder.newState();
             for (Accepted e : keyEvents) {
-                ScoringRequest request = builder.append(state, e.key(), e.timestamp(), e.columns());
+                ScoringRequest request = builder.append(state, e.key(), e.timestamp(), 0, e.columns());
                 if (request != null) {
                     requests.add(request);
                 }

@@ -19,7 +19,7 @@ class OnnxScorerTest {
     @Test
     void scoresAsComputedByHand() throws Exception {
         // The halving model reconstructs x as x/2, so each error is x/2 and each squared error x²/4.
-        ScoringRequest counting = new ScoringRequest("k1", 1_000L, new float[] {
+        ScoringRequest counting = new ScoringRequest("k1", 1_000L, 0, new float[] {
             1, 2, 3,
             4, 5, 6,
             7, 8, 9,
@@ -65,7 +65,7 @@ class OnnxScorerTest {
         assertNotEquals(newest[0], roundTrip[0], "the round trip this test guards against is inexact here");
         try (OnnxSession session = OnnxSession.open(TestModels.halving(), OnnxDevice.CPU, 1)) {
             ScoredWindow scored = new OnnxScorer(session, 1)
-                    .score(List.of(new ScoringRequest("k", 1L, window, newest.clone(), 1)))[0];
+                    .score(List.of(new ScoringRequest("k", 1L, 0, window, newest.clone(), 1)))[0];
             assertArrayEquals(newest, scored.observed());
         }
     }

@@ -60,7 +60,7 @@ final class TestModels {
     }
 
     static ScoringRequest request(String key, long timestamp, float... window) {
-        return new ScoringRequest(key, timestamp, window, newestDenormalized(window), 1);
+        return new ScoringRequest(key, timestamp, 0, window, newestDenormalized(window), 1);
     }
 
     /** The newest step of a normalized window in the columns' units, as the window builder carries it. */

@@ -55,7 +55,7 @@ class AdaptiveThresholdTest {
     }
 
     static ScoredWindow window(String key, long timestamp, double score) {
-        return new ScoredWindow(key, timestamp, score, ERRORS.clone(), OBSERVED.clone(), EXPECTED.clone(), 1);
+        return new ScoredWindow(key, timestamp, 0, score, ERRORS.clone(), OBSERVED.clone(), EXPECTED.clone(), 1);
     }
 
     static KeyedOneInputStreamOperatorTestHarness<String, ScoredWindow, Alert> harness(ThresholdSettings settings)
@@ -200,6 +200,22 @@ class AdaptiveThresholdTest {
         assertEquals(HexFormat.of().formatHex(Arrays.copyOf(digest, 16)), first);
         assertEquals(32, first.length());
         assertNotEquals(first, alertIdOfOneRun(1_001));
+    }
+
+    @Test
+    void windowsEndingAtEventsOfOneTimeGetAnIdEach() throws Exception {
+        var harness = harness(DEFAULTS);
+        for (int tie = 0; tie < 3; tie++) {
+            harness.processElement(new StreamRecord<>(new ScoredWindow("pump-17", 1_000, tie, 50.0, ERRORS.clone(),
+                    OBSERVED.clone(), EXPECTED.clone(), 1), 1_000));
+        }
+        List<String> ids = harness.extractOutputValues().stream().map(Alert::alertId).toList();
+        assertEquals(3, ids.size());
+        assertEquals(3, ids.stream().distinct().count());
+        assertEquals(alertIdOfOneRun(1_000), ids.get(0), "the first window of a time keeps the id it always had");
+        byte[] digest = MessageDigest.getInstance("SHA-256")
+                .digest("sensors|pump-17|1000|2|sensor-autoencoder|1.0.0".getBytes(StandardCharsets.UTF_8));
+        assertEquals(HexFormat.of().formatHex(Arrays.copyOf(digest, 16)), ids.get(2));
     }
 
     private static String alertIdOfOneRun(long eventTime) throws Exception {

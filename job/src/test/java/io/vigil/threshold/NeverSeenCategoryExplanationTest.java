@@ -53,7 +53,7 @@ class NeverSeenCategoryExplanationTest {
         FeatureExtractor.Accepted event = (FeatureExtractor.Accepted) new FeatureExtractor(model.contract())
                 .extract(payment.getBytes(StandardCharsets.UTF_8));
         WindowBuilder windows = new WindowBuilder(model.contract());
-        ScoringRequest request = windows.append(windows.newState(), event.key(), event.timestamp(), event.columns());
+        ScoringRequest request = windows.append(windows.newState(), event.key(), event.timestamp(), 0, event.columns());
         try (OnnxSession session = OnnxSession.open(model, OnnxDevice.CPU, 1)) {
             return new OnnxScorer(session, 1).score(List.of(request))[0];
         }

@@ -162,6 +162,19 @@ class WindowAssemblerTest {
     }
 
     @Test
+    void windowsEndingAtEventsOfOneTimeAreNumberedInTheOrderTheEventsArePutIn() throws Exception {
+        open(TestContracts.tiny(2, 1), 0);
+        process(event("a", 1000, 1), event("a", 2000, 2, 0, 9), event("a", 2000, 3, 0, 4), event("a", 2000, 4, 1, 1),
+                event("a", 3000, 5));
+        harness.processWatermark(Long.MAX_VALUE);
+
+        assertEquals(List.of(2000L, 2000L, 2000L, 3000L), requests().stream().map(ScoringRequest::timestamp).toList());
+        assertEquals(List.of(0, 1, 2, 0), requests().stream().map(ScoringRequest::tie).toList());
+        // (partition, offset) order within the time: 0/4, then 0/9, then 1/1.
+        assertEquals(List.of(3f, 2f, 4f, 5f), requests().stream().map(r -> ks(r)[1]).toList());
+    }
+
+    @Test
     void eventAtOrBeforeTheWatermarkMinusTheLatenessIsDeadLetteredAsLate() throws Exception {
         open(TestContracts.tiny(3, 1), 1000);
         harness.processWatermark(5000);

@@ -35,7 +35,7 @@ class WindowBuilderTest {
 
     @Test
     void everyColumnIsNormalizedWithTheContractMeanAndStd() {
-        ScoringRequest request = builder.append(builder.newState(), "k", 0, columns(21f, 0f, 1f, 0f));
+        ScoringRequest request = builder.append(builder.newState(), "k", 0, 0, columns(21f, 0f, 1f, 0f));
         float[] step = request.window();
         assertEquals((21f - 20f) / 4f, step[TEMPERATURE]);
         assertEquals((0f - 1f) / 2f, step[AMOUNT]);
@@ -48,8 +48,8 @@ class WindowBuilderTest {
         // Normalized and back in float, a one-hot 0 with mean 0.36 and std 0.48 would come out near 1e-9.
         WindowBuilder twoSteps = new WindowBuilder(TestContracts.tiny(2, 1));
         WindowState state = twoSteps.newState();
-        twoSteps.append(state, "k", 1, columns(24f, 3f, 1f, 0f));
-        ScoringRequest request = twoSteps.append(state, "k", 2, columns(21.3f, 0.7f, 0f, 1f));
+        twoSteps.append(state, "k", 1, 0, columns(24f, 3f, 1f, 0f));
+        ScoringRequest request = twoSteps.append(state, "k", 2, 0, columns(21.3f, 0.7f, 0f, 1f));
         float[] newest = request.newest();
         assertEquals(COLUMNS, newest.length);
         assertEquals(21.3f, newest[TEMPERATURE]);
@@ -62,7 +62,7 @@ class WindowBuilderTest {
     @Test
     void hourColumnsEncodeTheFractionalUtcHourOfDay() {
         long time = Instant.parse("2026-11-22T18:30:00Z").toEpochMilli();
-        float[] step = builder.append(builder.newState(), "k", time, columns(20f, 1f, 0.5f, 0.5f)).window();
+        float[] step = builder.append(builder.newState(), "k", time, 0, columns(20f, 1f, 0.5f, 0.5f)).window();
         double angle = 2 * Math.PI * 18.5 / 24;
         assertEquals((float) Math.sin(angle), step[HOUR_SIN]);
         assertEquals((float) Math.cos(angle), step[HOUR_COS]);
@@ -71,7 +71,7 @@ class WindowBuilderTest {
     @Test
     void hourOfDayOfTimesBeforeTheEpochIsStillInZeroToTwentyFour() {
         long time = Instant.parse("1969-12-31T06:00:00Z").toEpochMilli();
-        float[] step = builder.append(builder.newState(), "k", time, columns(20f, 1f, 0.5f, 0.5f)).window();
+        float[] step = builder.append(builder.newState(), "k", time, 0, columns(20f, 1f, 0.5f, 0.5f)).window();
         assertEquals((float) Math.sin(2 * Math.PI * 6 / 24), step[HOUR_SIN]);
     }
 
@@ -79,7 +79,7 @@ class WindowBuilderTest {
     void eventColumnsAreNotModified() {
         float[] columns = columns(21f, 0f, 1f, 0f);
         float[] copy = columns.clone();
-        builder.append(builder.newState(), "k", 0, columns);
+        builder.append(builder.newState(), "k", 0, 0, columns);
         assertArrayEquals(copy, columns);
     }
 
@@ -87,11 +87,11 @@ class WindowBuilderTest {
     void windowsAreIndependentCopiesOfTheRing() {
         WindowBuilder threeSteps = new WindowBuilder(TestContracts.tiny(3, 1));
         WindowState state = threeSteps.newState();
-        threeSteps.append(state, "k", 1, columns(24f, 1f, 0.5f, 0.5f));
-        threeSteps.append(state, "k", 2, columns(28f, 1f, 0.5f, 0.5f));
-        float[] first = threeSteps.append(state, "k", 3, columns(32f, 1f, 0.5f, 0.5f)).window();
+        threeSteps.append(state, "k", 1, 0, columns(24f, 1f, 0.5f, 0.5f));
+        threeSteps.append(state, "k", 2, 0, columns(28f, 1f, 0.5f, 0.5f));
+        float[] first = threeSteps.append(state, "k", 3, 0, columns(32f, 1f, 0.5f, 0.5f)).window();
         float[] before = first.clone();
-        threeSteps.append(state, "k", 4, columns(36f, 1f, 0.5f, 0.5f));
+        threeSteps.append(state, "k", 4, 0, columns(36f, 1f, 0.5f, 0.5f));
         assertArrayEquals(before, first);
     }
 
@@ -99,9 +99,9 @@ class WindowBuilderTest {
     void noWindowUntilTheKeyHasWindowSizeEvents() {
         WindowBuilder threeSteps = new WindowBuilder(TestContracts.tiny(3, 1));
         WindowState state = threeSteps.newState();
-        assertNull(threeSteps.append(state, "k", 1, columns(20f, 1f, 0.5f, 0.5f)));
-        assertNull(threeSteps.append(state, "k", 2, columns(20f, 1f, 0.5f, 0.5f)));
-        assertEquals(3 * COLUMNS, threeSteps.append(state, "k", 3, columns(20f, 1f, 0.5f, 0.5f)).window().length);
+        assertNull(threeSteps.append(state, "k", 1, 0, columns(20f, 1f, 0.5f, 0.5f)));
+        assertNull(threeSteps.append(state, "k", 2, 0, columns(20f, 1f, 0.5f, 0.5f)));
+        assertEquals(3 * COLUMNS, threeSteps.append(state, "k", 3, 0, columns(20f, 1f, 0.5f, 0.5f)).window().length);
     }
 
     @Test
@@ -133,13 +133,13 @@ class WindowBuilderTest {
         WindowState old = builder.newState();
         old.layout = 0; // as restored from a savepoint written before states kept their layout
         assertTrue(builder.fits(old));
-        builder.append(old, "k", 1, columns(20f, 1f, 0.5f, 0.5f));
+        builder.append(old, "k", 1, 0, columns(20f, 1f, 0.5f, 0.5f));
         assertEquals(builder.layout(), old.layout);
     }
 
     @Test
     void eventWithAnotherColumnCountIsRefused() {
-        assertThrows(IllegalArgumentException.class, () -> builder.append(builder.newState(), "k", 0, new float[3]));
+        assertThrows(IllegalArgumentException.class, () -> builder.append(builder.newState(), "k", 0, 0, new float[3]));
     }
 
     @Test
@@ -160,11 +160,11 @@ class WindowBuilderTest {
         float[] relative = new float[4];
         float[] amounts = {10, 20, 30, 60};
         for (int i = 0; i < amounts.length; i++) {
-            ScoringRequest request = builder.append(a, "a", i, new float[] {amounts[i], amounts[i]});
+            ScoringRequest request = builder.append(a, "a", i, 0, new float[] {amounts[i], amounts[i]});
             relative[i] = request.window()[1];
             assertEquals(amounts[i], request.window()[0], "the absolute column is untouched");
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0f, 10f, 15f, 37.5f}, relative);
-        assertEquals(0f, builder.append(b, "b", 0, new float[] {99, 99}).window()[1], "each key has its own mean");
+        assertEquals(0f, builder.append(b, "b", 0, 0, new float[] {99, 99}).window()[1], "each key has its own mean");
     }
 }
