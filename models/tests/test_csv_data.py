@@ -2,12 +2,13 @@
 that names the file, the line and the column."""
 
 import json
+import pickle
 
 import numpy as np
 import pytest
 
 import synthetic
-from vigil_models.csv_data import KEYLESS, CsvFormatError, feature_path, model_spec, read_csv
+from vigil_models.csv_data import KEYLESS, CsvError, CsvFormatError, feature_path, model_spec, read_csv
 from vigil_models.features import build_table
 
 
@@ -122,6 +123,11 @@ def test_a_bad_row_is_an_error_naming_file_line_and_column(tmp_path, row, column
     ("timestamp,x,x", 3, "column 'x' appears twice"),
     ("timestamp,,x", 2, "a column has no name"),
     ("timestamp,key,label", 0, "no feature column"),
+    # A reserved name in another case would be a feature: the anomalies trained on as normal data.
+    ("timestamp,x,Label", 3, "column 'Label' would be read as a feature: the reserved column is 'label', in lower case"),
+    ("timestamp,KEY,x", 2, "column 'KEY' would be read as a feature: the reserved column is 'key'"),
+    ("Timestamp,x", 1, "column 'Timestamp' would be read as a feature: the reserved column is 'timestamp'"),
+    ("timestamp,x, LABEL ", 3, "column 'LABEL' would be read as a feature"),
 ])
 def test_a_bad_header_is_an_error_on_line_1(tmp_path, header, column, message):
     path = write(tmp_path, header + "\n")
@@ -137,6 +143,13 @@ def test_an_unknown_feature_or_an_empty_file_is_an_error(tmp_path):
         read_csv(write(tmp_path, "", "empty.csv"))
     with pytest.raises(CsvFormatError, match=r"header.csv:2:0: no data rows"):
         read_csv(write(tmp_path, "timestamp,x\n", "header.csv"))
+
+
+def test_the_error_survives_the_way_from_a_worker_process():
+    error = CsvFormatError([CsvError("data.csv", 3, 2, "column 'x': 'hot' is not a number")], more=4)
+    copy = pickle.loads(pickle.dumps(error))
+    assert str(copy) == str(error) == "data.csv:3:2: column 'x': 'hot' is not a number\n... and 4 more"
+    assert copy.errors == error.errors
 
 
 def test_a_quoted_field_may_hold_the_delimiter_and_rows_are_placed_at_their_first_line(tmp_path):

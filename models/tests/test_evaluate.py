@@ -100,3 +100,46 @@ def test_job_parameters_are_what_follows_the_double_dash():
     assert evaluate.split_job_parameters(["--data", "x.csv", "--", "--threshold.k", "4"]) == \
         (["--data", "x.csv"], ["--threshold.k", "4"])
     assert evaluate.split_job_parameters(["--data", "x.csv"]) == (["--data", "x.csv"], [])
+
+
+def stand_in_replay(java, events, model, out, job_parameters):
+    """What the job writes for a model of one-event windows that scores each event by its value and
+    alerts above 5 (the files only, enough for the join and the metrics)."""
+    scores, alerts = [], []
+    for line in events.read_text().splitlines():
+        e = json.loads(line)
+        time = np.datetime64(e["timestamp"], "ms").astype(str) + "Z"
+        scores.append({"key": e["key"], "event_time": time, "score": e["x"], "threshold": 5.0, "alert": e["x"] > 5})
+        if e["x"] > 5:
+            alerts.append({"key": e["key"], "event_time": time, "alert_id": f"a{len(alerts)}"})
+    for name, records in (("scores.jsonl", scores), ("alerts.jsonl", alerts), ("dead-letters.jsonl", [])):
+        (out / name).write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_rows_that_share_a_key_and_timestamp_are_counted_and_named_not_silently_merged(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(evaluate, "replay", stand_in_replay)
+    data = tmp_path / "repeated.csv"
+    # Lines 3 and 4 repeat key a's time (as NAB's series do where a clock was set back); the job scores
+    # each, but the join by key and time gives both the last one's score.
+    data.write_text("timestamp,key,x,label\n1000,a,1,0\n2000,a,9,1\n2000,a,2,0\n3000,a,1,0\n"
+                    "1000,b,1,0\n2000,b,8,1\n")
+    result = evaluate.evaluate(data, tmp_path / "model", tmp_path / "eval", ["java"], [])
+    assert result["rows_sharing_a_timestamp"] == 2
+    assert f"warning: {data}: 2 rows share their key and timestamp with another row (the first: key a, lines 3, 4)" \
+        in capsys.readouterr().err
+    assert "2 rows share their key and timestamp with another row" in (tmp_path / "eval" / "report.md").read_text()
+    assert json.loads((tmp_path / "eval" / "metrics.json").read_text())["rows_sharing_a_timestamp"] == 2
+    # Both of a's rows at 2000 took the score 2 of the last one: not alerted, the anomaly at line 3 missed.
+    assert result["pointwise"]["tp"] == 1 and result["pointwise"]["fn"] == 1
+
+    data.write_text("timestamp,key,x,label\n1000,a,1,0\n2000,a,9,1\n3000,a,1,0\n")
+    result = evaluate.evaluate(data, tmp_path / "model", tmp_path / "eval2", ["java"], [])
+    assert "rows_sharing_a_timestamp" not in result and "warning" not in capsys.readouterr().err
+
+
+def test_the_first_group_of_rows_sharing_a_timestamp_is_named_by_its_key_and_lines():
+    keys = ["a", "b", "b", "a", "a", "b"]
+    timestamps = np.array([5, 7, 7, 5, 9, 7])
+    assert evaluate.shared_timestamps(keys, timestamps, [2, 3, 4, 5, 6, 7]) == (5, "key a, lines 2, 5")
+    assert evaluate.shared_timestamps(["a"] * 7, np.zeros(7), list(range(2, 9))) == (7, "key a, lines 2, 3, 4, 5, 6, ...")
+    assert evaluate.shared_timestamps(["a", "b"], np.array([1, 1]), [2, 3]) == (0, None)

@@ -1,5 +1,6 @@
 """The metric functions against cases worked out by hand."""
 
+import json
 import math
 
 import numpy as np
@@ -47,6 +48,24 @@ def test_ranking_puts_unscored_points_lowest_and_is_undefined_for_one_class():
     # The anomalous point without a score ranks below both normal ones: half the pairs are right.
     assert metrics.ranking(labels, np.array([0.1, 0.2, np.nan, 0.4]))["auc_roc"] == pytest.approx(0.5)
     assert metrics.ranking(np.zeros(3), np.array([0.1, 0.2, 0.3])) == {"auc_roc": None, "auc_pr": None}
+    # All anomalous is one class too (sklearn would give AUC-ROC NaN, which json.dumps writes as invalid JSON).
+    assert metrics.ranking(np.ones(3), np.array([0.1, 0.2, 0.3])) == {"auc_roc": None, "auc_pr": None}
+    assert metrics.ranking(np.zeros(0), np.zeros(0)) == {"auc_roc": None, "auc_pr": None}
+
+
+def test_precision_recall_and_f1_are_undefined_not_zero_without_predictions_or_anomalies():
+    # A series without anomalies and without alerts: nothing to be right or wrong about.
+    m = metrics.precision_recall_f1(np.zeros(4), np.zeros(4))
+    assert (m["precision"], m["recall"], m["f1"]) == (None, None, None)
+    # False alerts on such a series: precision 0, recall (and so F1) undefined.
+    m = metrics.precision_recall_f1(np.zeros(4), np.array([0, 1, 0, 0]))
+    assert (m["precision"], m["recall"], m["f1"]) == (0.0, None, None)
+    # Anomalies and no alert: recall 0, precision undefined.
+    m = metrics.precision_recall_f1(np.array([0, 1, 1, 0]), np.zeros(4))
+    assert (m["precision"], m["recall"], m["f1"]) == (None, 0.0, None)
+    # Both defined and both 0: F1 is 0.
+    m = metrics.precision_recall_f1(np.array([0, 1, 0, 0]), np.array([0, 0, 1, 0]))
+    assert (m["precision"], m["recall"], m["f1"]) == (0.0, 0.0, 0.0)
 
 
 def test_evaluate_reports_alerts_per_thousand_normal_points():
@@ -138,3 +157,11 @@ def test_nab_best_cut_picks_the_threshold_with_the_highest_corpus_score():
     merged = metrics.nab_score([NabSeries(alerts_at(41, 60), WINDOW)])
     assert merged > expected[0.7]
     assert metrics.nab_best_cut([file], cuts, gap_ms=5 * 60_000) == (pytest.approx(merged), 0.7)
+
+
+def test_a_series_of_one_class_gives_metrics_that_json_can_carry():
+    # All anomalous and all normal: the undefined figures are None (null), never NaN (invalid JSON).
+    for labels in (np.ones(8), np.zeros(8)):
+        result = metrics.evaluate(labels, np.linspace(0, 1, 8), np.zeros(8, dtype=bool))
+        json.dumps(result, allow_nan=False)
+        assert result["auc_roc"] is None and result["auc_pr"] is None and result["pointwise"]["f1"] is None

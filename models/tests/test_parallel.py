@@ -84,3 +84,18 @@ def test_jobs_must_be_positive():
 def test_the_default_is_the_cores_up_to_four(cores, jobs, monkeypatch):
     monkeypatch.setattr(os, "cpu_count", lambda: cores)  # None: Python could not tell
     assert parallel.default_jobs() == jobs
+
+
+def fails_on_three_with_a_bug(n: int) -> int:
+    if n == 3:
+        raise KeyError("a bug, not bad input")
+    return n
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_an_expected_failure_names_its_piece_and_a_bug_keeps_its_type(jobs):
+    with pytest.raises(parallel.PieceFailed, match=r"^series 2: item 2 is bad$") as failed:
+        parallel.run_each([1, 2], fails_on_two, jobs=jobs, expected=(ValueError,), name=lambda n: f"series {n}")
+    assert isinstance(failed.value.__cause__, ValueError)
+    with pytest.raises(KeyError, match="a bug"):
+        parallel.run_each([1, 3], fails_on_three_with_a_bug, jobs=jobs, expected=(ValueError,))

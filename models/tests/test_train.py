@@ -13,7 +13,7 @@ from conftest import CONFIGS
 from vigil_models import autoencoders, onnx_io
 from vigil_models.contract import QUANTILES, ModelSpec, read_model_json
 from vigil_models.features import build_table, make_windows, normalize
-from vigil_models.train import default_batch_size, fit_normalization, split_by_time, train
+from vigil_models.train import default_batch_size, fit_normalization, main, split_by_time, train
 
 
 @pytest.mark.parametrize("fixture", ["sensor_model", "transaction_model"])
@@ -213,6 +213,34 @@ def test_an_ensemble_needs_a_member(sensor_model, tmp_path):
     spec, events, _, _ = sensor_model
     with pytest.raises(ValueError, match="ensemble must be at least 1 member, got 0"):
         train(spec, events, tmp_path, epochs=1, ensemble=0, log=lambda _: None)
+
+
+@pytest.mark.parametrize("option, value, message", [
+    ("--epochs", "0", "--epochs must be >= 1, got 0"),
+    ("--patience", "0", "--patience must be >= 1, got 0"),
+    ("--threads", "0", "--threads must be >= 1, got 0"),
+    ("--threads", "-2", "--threads must be >= 1, got -2"),
+    ("--lr", "0", "--lr must be > 0, got 0.0"),
+    ("--lr", "nan", "--lr must be > 0, got nan"),
+])
+def test_a_training_option_out_of_range_is_refused_before_training(option, value, message, tmp_path, capsys):
+    # --epochs 0 would export the random initialization with a best validation loss of Infinity,
+    # which is not JSON; --threads 0 would end in torch's traceback.
+    events = tmp_path / "events.jsonl"
+    synthetic.write(events, synthetic.sensor_lines(keys=2, events_per_key=60))
+    with pytest.raises(SystemExit) as exit_:
+        main(["--config", str(CONFIGS / "sensor.json"), "--events", str(events), "--out", str(tmp_path / "m"),
+              option, value])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_training_with_no_epoch_is_an_error(tmp_path):
+    events = tmp_path / "events.jsonl"
+    synthetic.write(events, synthetic.sensor_lines(keys=2, events_per_key=60))
+    with pytest.raises(ValueError, match="epochs, patience and threads must be at least 1 and lr above 0, got 0, 6, 1"):
+        train(ModelSpec.load(CONFIGS / "sensor.json"), events, tmp_path / "m", epochs=0, log=lambda _: None)
+    assert not (tmp_path / "m").exists()
 
 
 def test_constant_columns_get_a_floored_std_and_first_gaps_are_left_out_of_the_stats():

@@ -128,6 +128,16 @@ def test_the_command_line_trains_a_kind_and_reports_a_bad_row_by_file_line_and_c
     assert not (tmp_path / "no").exists()
 
 
+@pytest.mark.parametrize("option, value", [("--epochs", "0"), ("--patience", "0"), ("--threads", "0"), ("--lr", "-0.001")])
+def test_the_command_line_refuses_a_training_option_out_of_range(option, value, tmp_path, capsys):
+    data = tmp_path / "m.csv"
+    data.write_text(synthetic.machine_csv(keys=2, rows_per_key=60), encoding="utf-8")
+    with pytest.raises(SystemExit) as exit_:
+        main(["--data", str(data), "--out", str(tmp_path / "no"), "--window", "4", option, value])
+    assert exit_.value.code == 2 and f"{option} must be" in capsys.readouterr().err
+    assert not (tmp_path / "no").exists()
+
+
 def test_the_command_line_clamps_each_feature_to_its_training_range_when_asked(tmp_path):
     data = tmp_path / "m.csv"
     data.write_text(synthetic.machine_csv(keys=2, rows_per_key=80), encoding="utf-8")

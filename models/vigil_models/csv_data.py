@@ -80,6 +80,11 @@ class CsvFormatError(ValueError):
         lines = [str(e) for e in errors] + ([f"... and {more} more"] if more else [])
         super().__init__("\n".join(lines))
         self.errors = errors
+        self.more = more
+
+    def __reduce__(self):
+        # Rebuilt from its errors, not its message: a corpus run's worker process hands it to its parent pickled.
+        return type(self), (self.errors, self.more)
 
 
 @dataclass
@@ -228,6 +233,11 @@ def _header(name: str, header: list[str], features: list[str] | None, delimiter:
             problems.append(CsvError(name, 1, i + 1, "a column has no name"))
         elif header.index(column) != i:
             problems.append(CsvError(name, 1, i + 1, f"column '{column}' appears twice"))
+        elif column not in RESERVED and column.lower() in RESERVED:
+            # The names are matched exactly: read as a feature, 'Label' would train the model on the
+            # anomalies as normal data, and 'Key' would merge every entity into one.
+            problems.append(CsvError(name, 1, i + 1, f"column '{column}' would be read as a feature: "
+                                                     f"the reserved column is '{column.lower()}', in lower case"))
     if TIMESTAMP not in header:
         hint = f" (is the delimiter '{delimiter}'?)" if len(header) == 1 else ""
         problems.append(CsvError(name, 1, 0, f"no '{TIMESTAMP}' column among {header}{hint}"))

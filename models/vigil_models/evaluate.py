@@ -12,7 +12,10 @@
    With --peer rcf, AWS's Random Cut Forest scores the same events (io.vigil.evaluate.RcfPeer)
    and gets the same metrics, side by side;
 4. writes OUT/report.md and a plot per key (OUT/plots/): score and threshold over time, labelled
-   anomalies shaded, alerts marked.
+   anomalies shaded, windows above the threshold marked.
+
+The metrics count a row as alerted when the window ending at it is above the threshold (the scores'
+``alert``), whether or not the job wrote an alert for it; the NAB score counts the alerts written.
 
 Thresholds come from the model's calibration and the job's adaptive method, never from the labels.
 """
@@ -41,22 +44,49 @@ def epoch_ms(iso: str) -> int:
     return int(round(datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() * 1000))
 
 
+def why_it_failed(output: str) -> str:
+    """The line of a Java command's output that says why it stopped: its last ``error: `` line (the
+    message of a parameter, model or file the job refuses), else the last line that is not part of a
+    stack trace's frames (the innermost ``Caused by``, or the exception), else its last line."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    refused = [line for line in lines if line.startswith("error: ")]
+    if refused:
+        return refused[-1]
+    frames = ("at ", "... ")
+    thrown = [line for line in lines if not line.startswith(frames)]
+    return (thrown or lines or ["(no output)"])[-1]
+
+
+def summary_line(what: str, java: list[str], output: str) -> str:
+    """The last line a Java command printed on success; RuntimeError when it printed nothing (a --java
+    that does not run the job's classes, such as a command that exits at once)."""
+    lines = output.strip().splitlines()
+    if not lines:
+        raise RuntimeError(f"{what} exited 0 without printing its summary: is --java '{shlex.join(java)}' a command "
+                           "that runs a Java main class with the job on its class path?")
+    return lines[-1]
+
+
 def replay(java: list[str], events: Path, model: Path, out: Path, job_parameters: list[str]) -> None:
     command = java + ["io.vigil.evaluate.Replay", "--events", str(events), "--model", str(model), "--out", str(out)]
     result = subprocess.run(command + job_parameters, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     (out / "replay.log").write_text(result.stdout)
     if result.returncode != 0:
-        tail = "\n".join(result.stdout.splitlines()[-30:])
-        raise RuntimeError(f"the replay failed (exit {result.returncode}); its log is {out / 'replay.log'}:\n{tail}")
-    print(result.stdout.strip().splitlines()[-1])
+        # One line: the job's own message; the rest is in the log.
+        raise RuntimeError(f"the replay failed (exit {result.returncode}): {why_it_failed(result.stdout)} "
+                           f"(its log: {out / 'replay.log'})")
+    print(summary_line("the replay", java, result.stdout))
 
 
 def run_peer(java: list[str], events: Path, model: Path, out_file: Path) -> None:
     command = java + ["io.vigil.evaluate.RcfPeer", "--events", str(events), "--model", str(model), "--out", str(out_file)]
     result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log = out_file.with_name(out_file.stem + ".log")
+    log.write_text(result.stdout)
     if result.returncode != 0:
-        raise RuntimeError(f"the Random Cut Forest peer failed (exit {result.returncode}):\n{result.stdout[-3000:]}")
-    print(result.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"the Random Cut Forest peer failed (exit {result.returncode}): "
+                           f"{why_it_failed(result.stdout)} (its log: {log})")
+    print(summary_line("the Random Cut Forest peer", java, result.stdout))
 
 
 def nothing_scored(work: Path, events: int) -> str:
@@ -77,9 +107,30 @@ def keys_and_times(rows: LabelledRows) -> tuple[list[str], np.ndarray]:
     return [str(e["key"]) for e in parsed], np.array([int(e["timestamp"]) for e in parsed], dtype=np.int64)
 
 
+def shared_timestamps(keys: list[str], timestamps: np.ndarray, lines: list[int]) -> tuple[int, str | None]:
+    """How many rows share their key and timestamp with another row, and the first such group as
+    ``key K, lines a, b, ...`` (None when there is none).
+
+    The job keeps them all: each ends a window of its own (ties in file order). But rows are matched
+    to windows by key and event time (join_scores, written_alerts), which cannot tell those windows
+    apart, so every row of a group takes the score and decision of the group's last window, and counts
+    as alerted when an alert was written for any of them. NAB's corpus has such rows (68 in 8 of its
+    series) and refusing them would stop its evaluation, so they are counted and named instead."""
+    rows_at: dict[tuple[str, int], list[int]] = {}
+    for key, ts, line in zip(keys, timestamps, lines):
+        rows_at.setdefault((key, int(ts)), []).append(line)
+    groups = [(key, group) for (key, _), group in rows_at.items() if len(group) > 1]
+    if not groups:
+        return 0, None
+    key, group = min(groups, key=lambda g: g[1][0])
+    shown = ", ".join(str(line) for line in group[:5]) + (", ..." if len(group) > 5 else "")
+    return sum(len(g) for _, g in groups), f"key {key}, lines {shown}"
+
+
 def join_scores(keys: list[str], timestamps: np.ndarray, scores_file: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row: the score, threshold and alert of the job's window ending at that row (NaN, NaN,
-    False for rows without one: dead-lettered, or before the key's first full window)."""
+    False for rows without one: dead-lettered, or before the key's first full window). Rows of a key
+    with the same timestamp all get the last of their windows' (shared_timestamps)."""
     by_row = {}
     with open(scores_file, encoding="utf-8") as lines:
         for line in lines:
@@ -164,6 +215,9 @@ def report(out: Path, data: Path, model: Path, job_parameters: list[str], result
         f"Replayed through the job's topology with parameters: `{' '.join(job_parameters) or '(defaults)'}`.",
         f"{result['points']} points, {result['anomalous_points']} labelled anomalous in "
         f"{result['anomalous_segments']} segments; {result['keys']} key(s); {result['dead_letters']} dead letters.",
+        *([f"{result['rows_sharing_a_timestamp']} rows share their key and timestamp with another row: each is "
+           "judged by the last window ending at that time, and alerted when any of those windows wrote an alert."]
+          if "rows_sharing_a_timestamp" in result else []),
         "",
         "| metric | " + " | ".join(name for name, _ in columns) + " |",
         "|---|" + "---|" * len(columns),
@@ -204,6 +258,10 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     score, threshold, alert = join_scores(keys, ts, work / "scores.jsonl")
     if np.all(np.isnan(score)):
         raise ValueError(f"no window of {data} was scored with {model}: {nothing_scored(work, len(rows))}")
+    shared, first_shared = shared_timestamps(keys, ts, rows.lines)
+    if shared:
+        print(f"warning: {data}: {shared} rows share their key and timestamp with another row (the first: "
+              f"{first_shared}); each takes the score and alert of its group's last window", file=sys.stderr)
 
     # Points grouped by key, each key's in time order (rows of one key may be interleaved with others').
     order = sorted(range(len(keys)), key=lambda i: (keys[i], ts[i], i))
@@ -216,6 +274,8 @@ def evaluate(data: Path, model: Path, out: Path, java: list[str], job_parameters
     result["incidents"] = incidents
     result["keys"] = len(set(keys))
     result["dead_letters"] = sum(1 for _ in open(work / "dead-letters.jsonl", encoding="utf-8"))
+    if shared:  # only then, so that the reports of files without such rows stay as they were
+        result["rows_sharing_a_timestamp"] = shared
     # NAB counts detections: what the job writes to the alerts topic, not every window above threshold.
     detectors = [(result, written)]
     if peer == "rcf":

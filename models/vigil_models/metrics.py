@@ -38,15 +38,21 @@ def segments(labels: np.ndarray, starts: list[int] | None = None) -> list[tuple[
     return runs
 
 
-def precision_recall_f1(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+def precision_recall_f1(labels: np.ndarray, predicted: np.ndarray) -> dict[str, float | None]:
+    """Precision, recall and F1 with their counts. Precision is None without a predicted point, recall
+    without a labelled one, and F1 when either is: 0 would read as a detector that got everything wrong
+    (a series without anomalies and without alerts has nothing to be right or wrong about)."""
     labels = np.asarray(labels, dtype=bool)
     predicted = np.asarray(predicted, dtype=bool)
     tp = int(np.sum(labels & predicted))
     fp = int(np.sum(~labels & predicted))
     fn = int(np.sum(labels & ~predicted))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    if precision is None or recall is None:
+        f1 = None
+    else:
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
 
 
@@ -60,9 +66,10 @@ def point_adjust(labels: np.ndarray, predicted: np.ndarray, starts: list[int] | 
 
 
 def ranking(labels: np.ndarray, scores: np.ndarray) -> dict[str, float | None]:
-    """AUC-ROC and AUC-PR; None when the labels hold one class only (both are undefined then)."""
+    """AUC-ROC and AUC-PR; None when there are no labels or they hold one class only (both are
+    undefined then: sklearn would give NaN, which no JSON file can carry, or a meaningless 1.0)."""
     labels = np.asarray(labels, dtype=np.int8)
-    if labels.min(initial=0) == labels.max(initial=0):
+    if len(labels) == 0 or labels.min() == labels.max():
         return {"auc_roc": None, "auc_pr": None}
     scores = np.asarray(scores, dtype=np.float64)
     # A point without a score (before its key's first full window) is ranked below every scored one.

@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error("--jobs must be at least 1")
     java = shlex.split(args.java)
     windows_file = args.datasets / "nab" / "labels" / "combined_windows.json"
-    with one_line_errors():  # a missing dataset: where to get it
+    with one_line_errors(ValueError):  # a missing dataset (where to get it), or a file not as NAB publishes it
         datasets.nab(args.datasets, args.work / "data")
     names = sorted(json.loads(windows_file.read_text()))
     with one_line_errors(ValueError):
@@ -179,7 +179,9 @@ def main(argv: list[str] | None = None) -> None:
                              reuse_models=args.reuse_models, peer=args.peer, training=training)
     per_series: dict[str, dict] = {}
     corpus: dict[str, list[metrics.NabSeries]] = {"job": [], "rcf": []} if args.peer else {"job": []}
-    for name, (result, detections) in zip(names, parallel.run_each(names, work, args.jobs, progress)):
+    with one_line_errors(parallel.PieceFailed):  # e.g. a job parameter the job refuses: which series, and why
+        scored = parallel.run_each(names, work, args.jobs, progress, expected=parallel.PIECE_ERRORS)
+    for name, (result, detections) in zip(names, scored):
         for detector, series in detections.items():
             corpus[detector].append(series)
         per_series[name] = {"job": result["nab"], "incidents": result["incidents"], "windows": result["anomalous_segments"]}

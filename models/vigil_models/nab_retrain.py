@@ -120,7 +120,9 @@ def main(argv: list[str] | None = None) -> None:
     work = functools.partial(score_stretch, work=args.work, out_name=args.out.name, java=shlex.split(args.java),
                              job_parameters=job_parameters, reuse_models=args.reuse_models,
                              training=dict(nab_corpus.TRAINING), tail=args.tail)
-    results = dict(zip(items, parallel.run_each(items, work, args.jobs, progress)))
+    with one_line_errors(parallel.PieceFailed):  # which series' model failed, and why
+        results = dict(zip(items, parallel.run_each(items, work, args.jobs, progress, expected=parallel.PIECE_ERRORS,
+                                                     name=lambda item: f"{item[0]} model {item[1]}")))
 
     corpus, per_series = [], {}
     for name in names:

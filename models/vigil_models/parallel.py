@@ -13,6 +13,8 @@ import os
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Callable, Sequence, TypeVar
 
+from .cli import describe
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -42,20 +44,47 @@ def workers_without_progress_bars():
             os.environ["TQDM_DISABLE"] = before
 
 
+# What a piece of a corpus run fails with when its input, not the code, is at fault: a file it cannot
+# read or write, data the training or the replay cannot use (too short, nothing scored), a job
+# parameter or model the job refuses.
+PIECE_ERRORS = (OSError, ValueError, RuntimeError)
+
+
+class PieceFailed(Exception):
+    """A piece's error of a kind the caller expects (bad input, a parameter the job refuses), its
+    message led by the piece's name: of 58 series, which one failed."""
+
+
+def _named(error: BaseException, item: T, expected: tuple[type[Exception], ...],
+           name: Callable[[T], str]) -> BaseException:
+    """``error`` as a PieceFailed naming ``item`` when it is of an ``expected`` kind; as it is otherwise
+    (a bug keeps its type and traceback)."""
+    if isinstance(error, expected):
+        named = PieceFailed(f"{name(item)}: {describe(error)}")
+        named.__cause__ = error
+        return named
+    return error
+
+
 def run_each(items: Sequence[T], work: Callable[[T], R], jobs: int,
-             done: Callable[[int, T, R], None] = lambda number, item, result: None) -> list[R]:
+             done: Callable[[int, T, R], None] = lambda number, item, result: None,
+             expected: tuple[type[Exception], ...] = (), name: Callable[[T], str] = str) -> list[R]:
     """work(item) for every item, at most `jobs` at a time; done(n, item, result) as the n-th finishes.
 
     `work` must be a module-level function (or a functools.partial of one): workers are started
     fresh (spawn), so nothing of this process but its arguments reaches them. With jobs == 1 it runs
-    here, one item after the other. The first failure is raised once the pieces under way have ended.
+    here, one item after the other. The first failure is raised once the pieces under way have ended:
+    one of an `expected` type as a PieceFailed whose message starts with name(item), any other as it was.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
     results: dict[int, R] = {}
     if jobs == 1 or len(items) <= 1:
         for index, item in enumerate(items):
-            results[index] = work(item)
+            try:
+                results[index] = work(item)
+            except Exception as e:
+                raise _named(e, item, expected, name)
             done(index + 1, item, results[index])
         return [results[i] for i in range(len(items))]
     with workers_without_progress_bars(), ProcessPoolExecutor(
@@ -68,7 +97,7 @@ def run_each(items: Sequence[T], work: Callable[[T], R], jobs: int,
                 if future.exception() is not None:
                     for other in pending:
                         other.cancel()
-                    raise future.exception()
+                    raise _named(future.exception(), items[index], expected, name)
                 results[index] = future.result()
                 done(len(results), items[index], results[index])
     return [results[i] for i in range(len(items))]

@@ -286,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
 
     work = functools.partial(experiment, work=args.work, java=java, job_parameters=job_parameters,
                              window=args.window, seed=args.seed, training=dict(TRAINING))
-    results = dict(zip(keys, parallel.run_each(keys, work, args.jobs, progress)))
+    with one_line_errors(parallel.PieceFailed):  # which experiment failed, and why
+        results = dict(zip(keys, parallel.run_each(keys, work, args.jobs, progress, expected=parallel.PIECE_ERRORS)))
     seconds = time.monotonic() - started
     summary = totals(results)
     for r in results.values():

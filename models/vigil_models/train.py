@@ -190,6 +190,9 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
     many members from seeds seed, seed + 1, ... and exports their mean reconstruction (autoencoders.Ensemble)."""
     if ensemble < 1:
         raise ValueError(f"ensemble must be at least 1 member, got {ensemble}")
+    if epochs < 1 or patience < 1 or threads < 1 or not lr > 0:
+        raise ValueError(f"epochs, patience and threads must be at least 1 and lr above 0, got {epochs}, {patience}, "
+                         f"{threads} and {lr}")
     started = time.monotonic() if started is None else started
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.type == "cpu":
@@ -325,6 +328,13 @@ def training_options(parser: argparse.ArgumentParser, args: argparse.Namespace) 
         parser.error(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.ensemble < 1:
         parser.error(f"--ensemble must be >= 1, got {args.ensemble}")
+    # With no epoch the exported model is its random initialization and its best validation loss
+    # Infinity, which is not JSON: the job would refuse the model.json.
+    for option, value in (("--epochs", args.epochs), ("--patience", args.patience), ("--threads", args.threads)):
+        if value < 1:
+            parser.error(f"{option} must be >= 1, got {value}")
+    if not args.lr > 0:  # also NaN
+        parser.error(f"--lr must be > 0, got {args.lr}")
     return {"seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
             "val_fraction": args.val_fraction, "patience": args.patience, "ensemble": args.ensemble,
             "threads": args.threads,
