@@ -54,6 +54,19 @@ def test_skab_splits_each_experiment_after_400_rows_and_orders_rows_by_time(tmp_
     assert set(keys) == {"valve1-0", "other-3"} and times == sorted(times)
 
 
+@pytest.mark.parametrize("breakage, message", [
+    (lambda text: text.replace(";anomaly;", ";anomalous;"), r"0.csv:1: no column 'anomaly'"),
+    (lambda text: text.replace(";0.0;0.0\n", ";0.0\n", 1), r"0.csv:2: 10 fields, the header has 11"),
+    (lambda text: text.replace(";0.0;0.0\n", ";yes;0.0\n", 1), r"0.csv:2: anomaly 'yes' is not 0 or 1"),
+])
+def test_a_skab_file_not_as_published_is_named_with_its_line(tmp_path, breakage, message):
+    path = tmp_path / "skab" / "data" / "valve1" / "0.csv"
+    write_skab(path, 0, 5, 1000)
+    path.write_text(breakage(path.read_text()))
+    with pytest.raises(ValueError, match=message):
+        datasets.skab_experiments(tmp_path)
+
+
 def write_nab(root: Path, name: str, rows: list[str], window: tuple[str, str]) -> None:
     """A one-series NAB folder as published: data/<name> and labels/combined_windows.json."""
     (root / "nab" / "data" / name).parent.mkdir(parents=True)

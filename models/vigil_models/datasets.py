@@ -131,12 +131,21 @@ def skab_experiments(datasets: Path) -> dict[str, list[SkabRow]]:
         rows = experiments[key] = []
         with open(path, encoding="utf-8") as lines:
             header = lines.readline().rstrip("\n").split(";")
+            missing = [c for c in (*SKAB_FEATURES, "anomaly") if c not in header]
+            if missing:
+                raise ValueError(f"{path}:1: no column {', '.join(repr(c) for c in missing)}: not a SKAB experiment "
+                                 "as published (';'-separated, with its sensors and 'anomaly')")
             index = [header.index(c) for c in SKAB_FEATURES]
             label_at = header.index("anomaly")
-            for line in lines:
+            for number, line in enumerate(lines, start=2):
                 fields = line.rstrip("\n").split(";")
-                rows.append((fields[0].replace(" ", "T") + "Z", key, [fields[i] for i in index],
-                             int(float(fields[label_at]))))
+                if len(fields) != len(header):
+                    raise ValueError(f"{path}:{number}: {len(fields)} fields, the header has {len(header)}")
+                try:
+                    label = int(float(fields[label_at]))
+                except ValueError:
+                    raise ValueError(f"{path}:{number}: anomaly '{fields[label_at]}' is not 0 or 1") from None
+                rows.append((fields[0].replace(" ", "T") + "Z", key, [fields[i] for i in index], label))
     return experiments
 
 

@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     java = shlex.split(args.java)
-    with one_line_errors():  # a missing dataset: where to get it
+    with one_line_errors(ValueError):  # a missing dataset (where to get it), or a file not as SKAB publishes it
         keys = datasets.skab_per_experiment(args.datasets, args.work / "data")
     if args.experiments:
         wanted = args.experiments.split(",")
