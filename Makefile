@@ -178,14 +178,14 @@ eval-all: eval eval-skab eval-nab eval-nab-tuned eval-nab-retrain eval-methods e
 LOCAL := deploy/local
 JOB_JAR := job/target/vigil-job-0.1.0-SNAPSHOT-flink.jar
 TOPICS ?= sensors transactions alerts:1 dead-letters:1 scores:1
-BOOTSTRAP = 127.0.0.1:$${KAFKA_PORT:-9092}
+BOOTSTRAP = $${KAFKA_HOST:-127.0.0.1}:$${KAFKA_PORT:-9092}
 # The client settings of a broker started with KAFKA_SASL=on (no secret in them: a ${file:...} reference);
 # empty for a broker without SASL.
 KAFKA_CLIENT_CONFIG = $(shell $(LOCAL)/kafka.sh client-config 2>/dev/null)
 # What `make submit` and `make resume` pass when ARGS is not given.
 SUBMIT_ARGS = --streams sensors,transactions \
-  --stream.sensors.model $(CURDIR)/models/sensor --stream.sensors.topics sensors \
-  --stream.transactions.model $(CURDIR)/models/transaction --stream.transactions.topics transactions \
+  --stream.sensors.model '$(CURDIR)/models/sensor' --stream.sensors.topics sensors \
+  --stream.transactions.model '$(CURDIR)/models/transaction' --stream.transactions.topics transactions \
   --kafka.bootstrap-servers $(BOOTSTRAP) --scores.topic scores \
   $(if $(KAFKA_CLIENT_CONFIG),--kafka.properties-file $(KAFKA_CLIENT_CONFIG))
 
@@ -227,7 +227,9 @@ stop-job:
 	$(LOCAL)/job.sh stop $(JOB) $(SAVEPOINT_DIR)
 
 resume: $(JOB_JAR)
-	$(LOCAL)/job.sh resume $(SAVEPOINT) -- $(or $(ARGS),$(SUBMIT_ARGS))
+	@if [ -z "$(SAVEPOINT)" ]; then \
+	  echo "usage: make resume SAVEPOINT=<path printed by make stop-job> [ARGS=\"<job parameters>\"]" >&2; exit 2; fi
+	$(LOCAL)/job.sh resume '$(SAVEPOINT)' -- $(or $(ARGS),$(SUBMIT_ARGS))
 
 # The job jar leaves logging to the cluster: the generator runs on the cluster's class path.
 GEN_ARGS ?= --keys 50 --anomaly-rate 0.002 --malformed-rate 0.005

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # docker-compose.yml is a valid Compose file whose services, mounted files, Prometheus scrape
-# configuration and Grafana provisioning fit together. Needs docker-compose (Debian's package), not a
+# configuration and Grafana provisioning fit together, and the job image's build context (.dockerignore)
+# holds what its Dockerfile copies. Needs docker-compose (Debian's package), not a
 # Docker engine: `docker-compose config` resolves and validates the file without one.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -74,9 +75,22 @@ for panel in dashboard["panels"]:
     if not panel.get("targets") or not all(t.get("expr") for t in panel["targets"]):
         problems.append(f"panel '{panel['title']}' has no query")
 
+# The job image's build context is what .dockerignore lets through: exactly the files that
+# deploy/k8s/Dockerfile copies (one more would be sent for nothing, one less fails the build).
+ignore = [line.strip() for line in open(".dockerignore") if line.strip() and not line.startswith("#")]
+kept = {line[1:] for line in ignore if line.startswith("!")}
+copied = {word for line in open("deploy/k8s/Dockerfile") if line.startswith("COPY ")
+          for word in line.split()[1:-1] if not word.startswith("--")}
+if ignore[:1] != ["*"]:
+    problems.append(".dockerignore does not leave out everything first ('*')")
+if copied != kept:
+    problems.append(f"deploy/k8s/Dockerfile copies {sorted(copied - kept)} that .dockerignore leaves out, "
+                    f".dockerignore lets through {sorted(kept - copied)} that it does not copy")
+
 if problems:
     print("FAIL: " + "; ".join(problems))
     sys.exit(1)
 print(f"ok: {len(services)} services; mounted files exist; Prometheus scrapes the Flink reporter on {port}; "
-      f"{len(dashboard['panels'])} dashboard panels on the provisioned data source")
+      f"{len(dashboard['panels'])} dashboard panels on the provisioned data source; the image's build context "
+      f"is the {len(copied)} files its Dockerfile copies")
 EOF

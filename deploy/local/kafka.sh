@@ -196,6 +196,8 @@ start() {
     pid_alive "$pid" || die "Kafka exited during start-up (log: $LOG_FILE)"
     sleep 0.2
   done
+  grep -q "Kafka Server started" "$LOG_FILE" 2>/dev/null \
+    || die "Kafka opened its port but did not finish starting within 60 s (log: $LOG_FILE)"
   log "Kafka is up (pid $pid)"
   if sasl_on; then
     # SCRAM credentials are cluster metadata: set at every start, they always match the kept password.
