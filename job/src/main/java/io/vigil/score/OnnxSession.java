@@ -6,6 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.providers.OrtCUDAProviderOptions;
 import ai.onnxruntime.TensorInfo;
 import io.vigil.model.LoadedModel;
 import io.vigil.model.ModelContract;
@@ -189,8 +190,12 @@ public final class OnnxSession implements AutoCloseable {
     private static OnnxSession openOnCuda(OrtEnvironment env, LoadedModel model, int gpu, int intraOpThreads)
             throws OrtException {
         OrtSession.SessionOptions options = baseOptions(intraOpThreads);
-        try {
-            options.addCUDA(gpu);
+        try (OrtCUDAProviderOptions cuda = new OrtCUDAProviderOptions(gpu)) {
+            // The CUDA provider runs float32 matrix products in TF32 by default on Ampere and later
+            // GPUs (10 bits of mantissa): scores would drift from the CPU float32 scores that the
+            // model's calibration and parity vectors describe. Off: the same arithmetic as the CPU's.
+            cuda.add("use_tf32", "0");
+            options.addCUDA(cuda); // copies the options: closing them after is safe
         } catch (OrtException | RuntimeException e) {
             options.close();
             throw e;
