@@ -22,6 +22,8 @@ import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.OutputTag;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts each key's events in event-time order and cuts them into the model's windows. In:
@@ -56,11 +58,13 @@ import org.apache.flink.util.OutputTag;
  * idle for longer than the TTL (processing time) starts over, as if new. The reorder buffer has no
  * TTL: its timers drain it, and expiring it would lose events silently.
  *
- * <p>Metrics: {@code eventsLate}, {@code windowsEmitted}.
+ * <p>Metrics: {@code eventsLate}, {@code windowsEmitted}, {@code eventsDroppedOnModelChange}.
  */
 public class WindowAssembler extends KeyedProcessFunction<String, Event, ScoringRequest> {
 
     private static final long serialVersionUID = 1L;
+
+    private static final Logger LOG = LoggerFactory.getLogger(WindowAssembler.class);
 
     /** Events that arrived too late to be placed in order, as dead letters with reason {@code late}. */
     public static final OutputTag<DeadLetter> LATE =
@@ -81,6 +85,8 @@ public class WindowAssembler extends KeyedProcessFunction<String, Event, Scoring
     private transient ValueState<WindowState> window;
     private transient Counter eventsLate;
     private transient Counter windowsEmitted;
+    private transient Counter eventsDroppedOnModelChange;
+    private transient boolean modelChangeLogged;
 
     public WindowAssembler(ModelContract contract, long allowedLatenessMs) {
         this(contract, allowedLatenessMs, null);
@@ -118,6 +124,7 @@ public class WindowAssembler extends KeyedProcessFunction<String, Event, Scoring
         window = getRuntimeContext().getState(windowDescriptor);
         eventsLate = getRuntimeContext().getMetricGroup().counter("eventsLate");
         windowsEmitted = getRuntimeContext().getMetricGroup().counter("windowsEmitted");
+        eventsDroppedOnModelChange = getRuntimeContext().getMetricGroup().counter("eventsDroppedOnModelChange");
     }
 
     @Override
@@ -166,6 +173,18 @@ public class WindowAssembler extends KeyedProcessFunction<String, Event, Scoring
         int tie = 0;
         long previous = Long.MIN_VALUE;
         for (PendingEvent event : due) {
+            if (!windows.fits(event.columns())) {
+                // Parsed under another model and waiting when the job was stopped for the change:
+                // its columns cannot be read as this model's. The key's window starts over anyway.
+                eventsDroppedOnModelChange.inc();
+                if (!modelChangeLogged) {
+                    modelChangeLogged = true;
+                    LOG.warn("events buffered under another model's features were dropped on restore (metric "
+                            + "eventsDroppedOnModelChange): stop the job with --drain before changing a model's "
+                            + "features, so that none waits in the reorder buffer");
+                }
+                continue;
+            }
             tie = event.timestamp() == previous ? tie + 1 : 0;
             previous = event.timestamp();
             ScoringRequest request =

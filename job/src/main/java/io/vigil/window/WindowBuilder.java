@@ -48,6 +48,8 @@ public final class WindowBuilder implements Serializable {
     private final double[] relativeWeights;
     /** Identifies the window size and the features, encodings included, that fill the ring. */
     private final long layout;
+    /** Per column, whether it is derived: NaN in a parsed event's columns, filled in by {@link #append}. */
+    private final boolean[] derivedColumn;
 
     /** @throws IllegalArgumentException if the contract is invalid */
     public WindowBuilder(ModelContract contract) {
@@ -79,6 +81,10 @@ public final class WindowBuilder implements Serializable {
             column += width;
         }
         this.derived = derivedFeatures.toArray(DerivedFeature[]::new);
+        this.derivedColumn = new boolean[columnCount];
+        for (DerivedFeature feature : derived) {
+            Arrays.fill(derivedColumn, feature.column(), feature.column() + feature.width(), true);
+        }
         this.relativeColumns = relative.stream().mapToInt(Integer::intValue).toArray();
         this.relativeWeights = weights.stream().mapToDouble(Double::doubleValue).toArray();
         this.layout = layout(size, contract.features());
@@ -107,6 +113,24 @@ public final class WindowBuilder implements Serializable {
     /** The history of a key not seen before. */
     public WindowState newState() {
         return new WindowState(new float[size * columnCount], 0, 0, new double[relativeColumns.length], layout);
+    }
+
+    /**
+     * Whether a parsed event's columns have this model's shape: its number of columns, NaN exactly in
+     * the derived ones (the parser fills every other column with a finite value). An event parsed
+     * under another model (waiting in a restored reorder buffer when the model changed) that has
+     * another shape would otherwise fail {@link #append} or put NaN in the window.
+     */
+    public boolean fits(float[] columns) {
+        if (columns == null || columns.length != columnCount) {
+            return false;
+        }
+        for (int c = 0; c < columnCount; c++) {
+            if (Float.isNaN(columns[c]) != derivedColumn[c]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

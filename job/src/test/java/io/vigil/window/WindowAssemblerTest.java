@@ -16,6 +16,7 @@ import io.vigil.parse.Event;
 import io.vigil.testing.RecordingMetrics;
 import io.vigil.testing.TestContracts;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -172,6 +173,38 @@ class WindowAssemblerTest {
         assertEquals(List.of(0, 1, 2, 0), requests().stream().map(ScoringRequest::tie).toList());
         // (partition, offset) order within the time: 0/4, then 0/9, then 1/1.
         assertEquals(List.of(3f, 2f, 4f, 5f), requests().stream().map(r -> ks(r)[1]).toList());
+    }
+
+    /** The tiny contract without its last feature (hour of day): five columns instead of seven. */
+    private static ModelContract withoutHourOfDay(ModelContract c) {
+        int columns = COLUMNS - 2;
+        return new ModelContract(c.name(), c.version(), c.stream(), c.kind(), c.onnx(), c.key(), c.timestamp(),
+                c.features().subList(0, c.features().size() - 1), c.columns().subList(0, columns), c.window(),
+                new ModelContract.Normalization(Arrays.copyOf(c.normalization().mean(), columns),
+                        Arrays.copyOf(c.normalization().std(), columns)), c.score(), c.calibration());
+    }
+
+    @Test
+    void eventsWaitingUnderAnotherModelsFeaturesAreDroppedAndCountedWhenRestoredWithANewModel() throws Exception {
+        open(TestContracts.tiny(3, 1), 0);
+        process(event("a", 1000, 1), event("a", 2000, 2)); // waiting for the watermark when the job stops
+        OperatorSubtaskState savepoint = harness.snapshot(1, 1);
+        harness.close();
+
+        harness = newHarness(new WindowAssembler(withoutHourOfDay(TestContracts.tiny(3, 1)), 0));
+        harness.initializeState(savepoint);
+        harness.open();
+        float nan = Float.NaN;
+        for (int k = 3; k <= 5; k++) {
+            harness.processElement(new Event("a", k * 1000L, new float[] {20f + 4f * k, 0f, 1f, 0f, nan},
+                    new RawEvent("sensors", 0, k, k * 1000L, new byte[0])), k * 1000L);
+        }
+        harness.processWatermark(Long.MAX_VALUE);
+
+        assertEquals(2, metrics.count("eventsDroppedOnModelChange"));
+        assertEquals(List.of(5000L), requests().stream().map(ScoringRequest::timestamp).toList(),
+                "the key's window fills again from the new model's events");
+        assertEquals(3, requests().get(0).events());
     }
 
     @Test
