@@ -22,7 +22,7 @@ not part of the event.
 A bad row is an error naming the file, the line and the column (``data.csv:7:3``); reading goes on to
 report up to ``max_errors`` of them at once.
 
-    python -m vigil_models.csv_data DATA.csv --out EVENTS.jsonl     (the events, one per line)
+    python -m vigil_models.csv_data DATA.csv --out EVENTS.jsonl     (the events, one per line, in time order)
 """
 
 from __future__ import annotations
@@ -282,14 +282,25 @@ def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: i
     })
 
 
+def in_time_order(events: list[str]) -> list[str]:
+    """The events sorted by timestamp, ties in their given order (a stable sort): the order to replay
+    them in. The job reads a file as one partition and its watermark trails the newest timestamp read
+    by ``watermark.out-of-orderness`` (5 s by default), so in a file laid out key by key the rows of
+    later keys would fall behind it and, depending on how fast they were read, be dead-lettered as
+    ``late``. Each key's rows keep their order among themselves, ties included, and rows are matched
+    to their scores by key and timestamp, so the order changes nothing else."""
+    return sorted(events, key=lambda event: json.loads(event)[TIMESTAMP])
+
+
 def write_events(rows: LabelledRows, out: Path) -> None:
-    Path(out).write_text("".join(event + "\n" for event in rows.events), encoding="utf-8")
+    """Writes the rows' events in time order (in_time_order), one per line."""
+    Path(out).write_text("".join(event + "\n" for event in in_time_order(rows.events)), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m vigil_models.csv_data",
                                      description="Checks a labelled CSV file and writes its rows as the JSON events "
-                                                 "the job reads, one per line (labels left out).")
+                                                 "the job reads, one per line in time order (labels left out).")
     parser.add_argument("data", type=Path, help="CSV file: timestamp, [key], feature columns, [label]")
     parser.add_argument("--out", required=True, type=Path, help="JSON-lines file to write")
     parser.add_argument("--features", help="comma-separated feature columns (default: all but timestamp, key, label)")

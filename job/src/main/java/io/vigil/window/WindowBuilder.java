@@ -193,11 +193,17 @@ public final class WindowBuilder implements Serializable {
                 state.baselines[i] = x;
                 state.ring[at] = 0f;
             } else {
-                state.ring[at] = (float) (x - state.baselines[i]);
+                // Two values each within float32 can be more than float32 apart: kept finite, at its edge.
+                state.ring[at] = toFloat(x - state.baselines[i]);
                 double weight = Math.max(relativeWeights[i], 1.0 / (state.steps + 1));
                 state.baselines[i] += weight * (x - state.baselines[i]);
             }
         }
+    }
+
+    /** {@code value} as a float, at ±Float.MAX_VALUE where it is beyond float32: no infinity reaches the model. */
+    private static float toFloat(double value) {
+        return (float) Math.max(-Float.MAX_VALUE, Math.min(Float.MAX_VALUE, value));
     }
 
     private static double derivedValue(DerivedFeature feature, WindowState state, long timestamp) {
@@ -216,7 +222,8 @@ public final class WindowBuilder implements Serializable {
             int from = ((oldest + step) % size) * columnCount;
             int to = step * columnCount;
             for (int c = 0; c < columnCount; c++) {
-                window[to + c] = (state.ring[from + c] - mean[c]) / std[c];
+                // In float32, as training normalized; a value beyond float32 (a small std) at its edge.
+                window[to + c] = toFloat((state.ring[from + c] - mean[c]) / std[c]);
             }
         }
         return window;

@@ -166,5 +166,11 @@ class WindowBuilderTest {
         }
         org.junit.jupiter.api.Assertions.assertArrayEquals(new float[] {0f, 10f, 15f, 37.5f}, relative);
         assertEquals(0f, builder.append(b, "b", 0, 0, new float[] {99, 99}).window()[1], "each key has its own mean");
+
+        // Two amounts within float32 that are further apart than float32 reaches: the distance stays finite.
+        WindowState c = builder.newState();
+        builder.append(c, "c", 0, 0, new float[] {3e38f, 3e38f});
+        float[] far = builder.append(c, "c", 1, 0, new float[] {-3e38f, -3e38f}).window();
+        assertEquals(-Float.MAX_VALUE, far[1]);
     }
 }
