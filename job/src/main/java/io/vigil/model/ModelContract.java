@@ -9,8 +9,10 @@ import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * The contract between a trained model and the job: {@code model.json}, written by the training
@@ -57,6 +59,9 @@ public record ModelContract(
     @JsonIgnoreProperties(ignoreUnknown = true)
     public record Calibration(long samples, double logMean, double logStd, Map<String, Double> quantiles)
             implements Serializable {}
+
+    /** The most values (window size × columns) one window may hold. */
+    static final int MAX_WINDOW_VALUES = 1 << 20;
 
     public static final ObjectMapper JSON = new ObjectMapper()
             .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
@@ -105,6 +110,12 @@ public record ModelContract(
         List<String> expected = new ArrayList<>();
         features.forEach(f -> expected.addAll(f.columnNames()));
         require(expected.equals(columns), "'columns' " + columns + " do not match the features' columns " + expected);
+        // A feature or category named twice would make two columns of one name: alerts could not say which.
+        require(new HashSet<>(columns).size() == columns.size(), "'columns' " + columns + " name a column twice "
+                + "(a feature, or a category of a onehot feature, listed twice)");
+        // The scorer holds a batch of windows in one float array: window × columns must leave room for many.
+        require((long) window.size() * columns.size() <= MAX_WINDOW_VALUES, "'window' size " + window.size() + " × "
+                + columns.size() + " columns is more than " + MAX_WINDOW_VALUES + " values per window");
         require(normalization != null && normalization.mean() != null && normalization.std() != null
                 && normalization.mean().length == columns.size() && normalization.std().length == columns.size(),
                 "'normalization' needs mean and std with one entry per column (" + columns.size() + ")");
@@ -114,8 +125,33 @@ public record ModelContract(
                     "normalization of column '" + columns.get(i) + "' needs a finite mean and a positive std");
         }
         require(calibration != null && calibration.samples() > 0 && calibration.logStd() > 0
-                && Double.isFinite(calibration.logMean()),
-                "'calibration' needs samples > 0, a finite log_mean and a positive log_std");
+                && Double.isFinite(calibration.logStd()) && Double.isFinite(calibration.logMean()),
+                "'calibration' needs samples > 0, a finite log_mean and a finite, positive log_std");
+        if (calibration.quantiles() != null) {
+            // Thresholds are taken from these and blended on a log scale: each must be a positive
+            // score, at a level in (0, 1), and a higher level must not give a lower score.
+            TreeMap<Double, Double> byLevel = new TreeMap<>();
+            for (Map.Entry<String, Double> q : calibration.quantiles().entrySet()) {
+                double level;
+                try {
+                    level = Double.parseDouble(q.getKey());
+                } catch (NumberFormatException e) {
+                    level = Double.NaN;
+                }
+                require(level > 0 && level < 1, "'calibration.quantiles' has the level '" + q.getKey()
+                        + "': levels are numbers in (0, 1)");
+                Double value = q.getValue();
+                require(value != null && value > 0 && Double.isFinite(value), "'calibration.quantiles' "
+                        + q.getKey() + " = " + value + ": a quantile of the score is a finite number > 0");
+                byLevel.put(level, value);
+            }
+            double previous = 0;
+            for (Map.Entry<Double, Double> q : byLevel.entrySet()) {
+                require(q.getValue() >= previous, "'calibration.quantiles' at " + q.getKey() + " = " + q.getValue()
+                        + " is below a lower level's " + previous + ": quantiles rise with their level");
+                previous = q.getValue();
+            }
+        }
     }
 
     private static void require(boolean condition, String message) {
