@@ -140,6 +140,29 @@ await_state() {
   fail "job $job is still $state after ${timeout}s (wanted $want)"
 }
 
+# await_state, replacing a TaskManager that exits meanwhile, as a supervisor (systemd, Kubernetes)
+# does in production. Flink's Kafka sink can take its TaskManager down when the broker goes away
+# mid-send: the failed task closes its writer, the writer throws the same send error again, and Flink
+# holds an error raised while handling one fatal to the process. The job then restarts from its last
+# checkpoint on the new TaskManager, which is what this run checks: nothing lost, nothing twice.
+await_state_supervised() {
+  local job="$1" want="$2" timeout="$3" state status i next=10
+  for ((i = 0; i < timeout * 2; i++)); do
+    state="$("$LOCAL/job.sh" state "$job")"
+    [[ "$state" == "$want" ]] && return 0
+    [[ "$state" == FAILED || "$state" == CANCELED || "$state" == FINISHED ]] && fail "job $job is $state, not $want"
+    status="$("$LOCAL/flink.sh" status || true)"
+    if [[ "$status" != *"TaskManager "*" runs"* ]]; then
+      printf 'the TaskManager exited (log: %s): starting TaskManager %s, as a supervisor would\n' \
+        "$VIGIL_LOCAL_DIR/flink/log" "$next" >&2
+      "$LOCAL/flink.sh" start-tm "$next"
+      next=$((next + 1))
+    fi
+    sleep 0.5
+  done
+  fail "job $job is still $state after ${timeout}s (wanted $want)"
+}
+
 # Waits until the source readers of the cluster's TaskManagers have finished N more splits than
 # before (their "Finished reading split(s)" log line): then a bounded job has read all of its input.
 finished_splits() {
@@ -293,7 +316,7 @@ if wants 4; then
   "$LOCAL/flink.sh" thaw-tms
   assert_unfinished_without_broker "$job"
   "$LOCAL/kafka.sh" start
-  await_state "$job" FINISHED 300
+  await_state_supervised "$job" FINISHED 300
   consume_accounted broker
   "${CHECK[@]}" same-alerts "$WORK/alerts-ref.jsonl" "$WORK/alerts-broker.jsonl"
 fi
