@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import synthetic
-from vigil_models.csv_data import KEYLESS, CsvError, CsvFormatError, feature_path, model_spec, read_csv
+from vigil_models.csv_data import (KEYLESS, CsvError, CsvFormatError, feature_path, main, model_spec, read_csv,
+                                   write_events)
 from vigil_models.features import build_table
 
 
@@ -50,6 +51,24 @@ def test_interleaved_keys_are_featurized_per_key_in_time_order(tmp_path):
     assert [(key, end - start) for key, start, end in table.segments] == [("a", 3), ("b", 2)]
     assert table.columns[:, 0].tolist() == [1, 2, 3, 10, 20]
     assert table.lines.tolist() == [2, 4, 0, 1, 3]  # rows of the file, by key then time
+
+
+def test_events_are_written_in_time_order_each_keys_rows_and_ties_in_file_order(tmp_path, capsys):
+    # Laid out key by key, as the format allows: read in file order, b's rows would be minutes behind
+    # a's newest and fall behind the replay's watermark (5 s), to be dead-lettered as late.
+    path = write(tmp_path, "timestamp,key,x\n"
+                           "1000,a,1\n61000,a,2\n121000,a,3\n121000,a,4\n"
+                           "1000,b,10\n61000,b,20\n61000,b,21\n121000,b,30\n")
+    rows = read_csv(path)
+    write_events(rows, tmp_path / "events.jsonl")
+    main([str(path), "--out", str(tmp_path / "cli.jsonl")])
+    for name in ("events.jsonl", "cli.jsonl"):
+        events = [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+        assert [(e["key"], e["timestamp"], e["x"]) for e in events] == [
+            ("a", 1000, 1), ("b", 1000, 10), ("a", 61000, 2), ("b", 61000, 20), ("b", 61000, 21),
+            ("a", 121000, 3), ("a", 121000, 4), ("b", 121000, 30)]
+    # The rows themselves stay in file order: labels and lines are matched to them by position.
+    assert [json.loads(e)["x"] for e in rows.events] == [1, 2, 3, 4, 10, 20, 21, 30]
 
 
 def test_a_file_without_key_column_is_one_entity_with_the_constant_key(tmp_path):

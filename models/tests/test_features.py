@@ -57,6 +57,19 @@ def test_numeric_takes_the_number_and_paths_may_be_dotted_or_pointers():
     assert event.columns[:2] == [-3.25, 1512.0]
 
 
+def test_an_integer_key_is_its_decimal_digits_and_any_other_number_is_no_key():
+    # As the job reads keys: Jackson's integral numbers, at any size, by their digits; the payloads
+    # are written out because json.dumps would print 1e3 as 1000.0.
+    featurizer = Featurizer(TX_SPEC)
+    for text, key in (("42", "42"), ("-7", "-7"), ("-0", "0"), ("12345678901234567890123", "12345678901234567890123")):
+        payload = b'{"account_id": %s, "ts": 1, "amount": 1, "channel": "pos"}' % text.encode()
+        assert featurizer.parse(payload).key == key
+    for text in ("1.5", "42.0", "1e3", "-2E-1"):
+        with pytest.raises(DeadLetter) as rejected:
+            featurizer.parse(b'{"account_id": %s, "ts": 1, "amount": 1, "channel": "pos"}' % text.encode())
+        assert rejected.value.reason == "missing_key", text
+
+
 def test_log1p_is_signed():
     featurizer = Featurizer(TX_SPEC)
     assert featurizer.parse(tx(amount=3.0)).columns[0] == pytest.approx(math.log(4.0), abs=1e-15)

@@ -58,6 +58,30 @@ def test_with_the_tail_before_each_model_from_the_second_on_is_replayed_from_the
         == [0, 0, 150, 300, 450, 600]
 
 
+def test_a_stretch_is_replayed_in_time_order(tmp_path, monkeypatch):
+    # 20 points, P = 3: model 0 replays points 0-5, of which the file has 3 and 4 the wrong way round.
+    stamp = [(START + timedelta(minutes=5 * i)).strftime("%Y-%m-%d %H:%M:%S") for i in range(20)]
+    stamp[3], stamp[4] = stamp[4], stamp[3]
+    work = tmp_path / "work"
+    data = work / "data" / "demo" / "s.csv"
+    data.parent.mkdir(parents=True)
+    data.write_text("timestamp,value,label\n" + "".join(f"{t},{i},0\n" for i, t in enumerate(stamp)))
+    model = work / "models" / "demo__s"
+    model.mkdir(parents=True)
+    (model / "model.json").write_text("{}")  # reused: nothing is trained
+    replayed = []
+
+    def stand_in_replay(java, events, model, out, job_parameters):
+        replayed.extend(json.loads(line) for line in events.read_text().splitlines())
+        for name in ("scores.jsonl", "alerts.jsonl"):
+            (out / name).write_text("")
+
+    monkeypatch.setattr(evaluate, "replay", stand_in_replay)
+    nab_retrain.score_stretch(("demo/s.csv", 0), work, "out", ["java"], [], reuse_models=True, training={})
+    assert [e["value"] for e in replayed] == [0, 1, 2, 4, 3, 5]
+    assert [e["timestamp"] for e in replayed] == sorted(e["timestamp"] for e in replayed)
+
+
 @pytest.mark.skipif(not JAVA, reason="VIGIL_JAVA not set: run `make test-evaluate` (needs the Java build)")
 @pytest.mark.parametrize("tail", ["training", "before"])
 def test_each_model_is_trained_on_the_stretch_before_and_replayed_from_its_tail_keeping_what_it_scores(

@@ -101,6 +101,29 @@ def test_a_file_without_key_column_trains_one_entity(tmp_path):
     assert model["key"] == "key"
 
 
+def test_a_column_constant_in_training_that_moves_in_validation_is_warned_of_and_model_json_is_unchanged(
+        tmp_path, capsys):
+    # One key, 100 rows: rows 0-79 train, 80-99 validate (windows ending at 87..99). The valve opens at
+    # row 90, so the 10 windows ending at 90..99 hold a value 1000 floored stds off the training one.
+    def write(name, opens_at):
+        data = tmp_path / name
+        data.write_text("timestamp,speed,valve\n" + "".join(
+            f"{1767225600000 + 1000 * i},{1500 + 10 * np.sin(i / 3):.3f},{int(i >= opens_at)}\n" for i in range(100)))
+        return train_csv(data, tmp_path / name.removesuffix(".csv"), kind="dense", window_size=8, epochs=1, **QUIET)
+
+    model = write("opens.csv", opens_at=90)
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "warning: opens.csv: columns constant in training take another value in 10 of 13 validation windows "
+        "(valve in 10); those windows score far above the others (the column's std is floored) and inflate "
+        "the calibration's quantiles")
+    assert model["calibration"]["quantiles"]["0.5"] > 1000  # z = 1000 in one of a window's 16 values: 1000² / 16
+    steady = write("steady.csv", opens_at=100)
+    assert "warning" not in capsys.readouterr().err
+    # The warning is all: model.json holds what it held before, so the models built before stay as they were.
+    assert set(model) == set(steady) and set(model["training"]) == set(steady["training"])
+    assert model["training"]["constant_columns"] == steady["training"]["constant_columns"] == ["valve"]
+
+
 def test_a_file_of_anomalies_only_is_an_error(tmp_path):
     data = tmp_path / "bad.csv"
     data.write_text("timestamp,x,label\n1000,1,1\n2000,2,1\n", encoding="utf-8")

@@ -284,11 +284,11 @@ def model_spec(rows: LabelledRows, kind: str, window_size: int, window_stride: i
 
 def in_time_order(events: list[str]) -> list[str]:
     """The events sorted by timestamp, ties in their given order (a stable sort): the order to replay
-    them in. The job reads a file as one partition and its watermark trails the newest timestamp read
-    by ``watermark.out-of-orderness`` (5 s by default), so in a file laid out key by key the rows of
-    later keys would fall behind it and, depending on how fast they were read, be dead-lettered as
-    ``late``. Each key's rows keep their order among themselves, ties included, and rows are matched
-    to their scores by key and timestamp, so the order changes nothing else."""
+    them in. The replay (io.vigil.evaluate.Replay) reads a file as one Kafka partition, whose watermark
+    trails the newest timestamp read by ``watermark.out-of-orderness`` (5 s by default): in a file laid
+    out key by key, the rows of later keys fall behind it and, depending on how fast they are read,
+    are dead-lettered as ``late``. Each key's rows keep their order among themselves, ties included,
+    and rows are matched to their scores by key and timestamp, so the order changes nothing else."""
     return sorted(events, key=lambda event: json.loads(event)[TIMESTAMP])
 
 

@@ -3,7 +3,8 @@
     python -m vigil_models.evaluate --data DATA.csv --model DIR --out OUT --java "java -cp ..." \\
         [--nab-windows combined_windows.json] [--peer rcf] [-- job parameters, e.g. --threshold.k 4]
 
-1. reads the labelled CSV (csv_data.py) and writes its rows as the JSON events the job reads;
+1. reads the labelled CSV (csv_data.py) and writes its rows as the JSON events the job reads, in time
+   order (csv_data.in_time_order: keys laid out one after the other would otherwise be read late);
 2. replays them through the job's topology (the Java ``io.vigil.evaluate.Replay``: parse, event time,
    per-key windows, micro-batched ONNX scoring, adaptive threshold) with the given job parameters
    (its input and outputs in OUT/replay/);

@@ -131,12 +131,14 @@ def parse_timestamp(value: Any) -> int:
 
 
 def parse_key(value: Any) -> str:
-    """A non-empty string; a JSON number is taken as its decimal text."""
+    """A non-empty string, or a JSON integer as its decimal digits at any size (42 -> "42", -0 -> "0"),
+    as the job reads keys. A number with a fraction or an exponent (1.5, 1.0, 1e3) is no key, as in
+    the job, which takes only Jackson's integral numbers."""
     if isinstance(value, str) and value:
         return value
-    if _is_number(value):
+    if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise DeadLetter(MISSING_KEY, "key absent, null, empty or not a string or number")
+    raise DeadLetter(MISSING_KEY, "key absent, null, empty or not a string or an integer")
 
 
 def hour_of_day(timestamp_ms: int) -> float:

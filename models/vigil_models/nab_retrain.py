@@ -34,7 +34,7 @@ from pathlib import Path
 
 from . import datasets, evaluate, metrics, nab_corpus, parallel
 from .cli import one_line_errors
-from .csv_data import read_csv
+from .csv_data import in_time_order, read_csv
 from .train_csv import train_csv
 
 
@@ -77,7 +77,7 @@ def score_stretch(item: tuple[str, int], work: Path, out_name: str, java: list[s
         train_csv(train_file, model, kind=nab_corpus.KIND, window_size=nab_corpus.WINDOW, log=lambda _: None,
                   **training)
     events = replay / "events.jsonl"
-    events.write_text("".join(e + "\n" for e in rows.events[first_replayed:end]), encoding="utf-8")
+    events.write_text("".join(e + "\n" for e in in_time_order(rows.events[first_replayed:end])), encoding="utf-8")
     protocol = nab_corpus.pot_tail_parameters(scored - start, job_parameters)  # the first P points replayed
     evaluate.replay(java, events, model, replay, protocol + job_parameters)
     first = int(json.loads(rows.events[scored])["timestamp"])

@@ -164,6 +164,22 @@ def calibrate(scores: np.ndarray) -> dict[str, Any]:
     }
 
 
+def warn_constant_columns_moving(data: str, columns: np.ndarray, val_windows: np.ndarray, constant: np.ndarray) -> None:
+    """Warns when columns constant in training (``val_windows`` holds only those columns, ``constant``
+    their normalized training values) take another value in validation windows. Their std is floored
+    (fit_normalization), so such a value is hundreds of standard deviations off or more (z = 1000 for
+    a one-hot category first seen there) and its window scores far above every other: the
+    calibration's quantiles, taken over the validation windows, are then set by those windows rather
+    than by the model's errors on normal data. Only a warning: model.json is written as without it."""
+    moved = np.any(val_windows != constant, axis=1)  # [windows, columns]
+    if not moved.any():
+        return
+    named = ", ".join(f"{column} in {int(count)}" for column, count in zip(columns, moved.sum(axis=0)) if count)
+    print(f"warning: {data}: columns constant in training take another value in {int(moved.any(axis=1).sum())} "
+          f"of {len(val_windows)} validation windows ({named}); those windows score far above the others "
+          f"(the column's std is floored) and inflate the calibration's quantiles", file=sys.stderr)
+
+
 def train(spec: ModelSpec, events: Path, out: Path, seed: int = 7, epochs: int = 60, batch_size: int | None = None,
           lr: float = 1e-3, val_fraction: float = 0.2, patience: int = 6, ensemble: int = 1,
           max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES, threads: int = 1, log=print) -> dict[str, Any]:
@@ -254,6 +270,8 @@ def train_table(spec: ModelSpec, table: EventTable, out: Path, data: str, exclud
     if constant.any():
         log(f"constant in training, read as their training value by the model: "
             f"{', '.join(np.array(spec.columns)[constant])}")
+        warn_constant_columns_moving(data, np.array(spec.columns)[constant], val_windows[:, :, constant],
+                                     seen_low[constant])
     if spec.clamp_to_training_range:
         low, high = seen_low, seen_high
         log("every column read within its training range")

@@ -23,9 +23,10 @@ import java.util.Map;
 /**
  * The peer an evaluation compares the job with: AWS's Random Cut Forest
  * ({@code ThresholdedRandomCutForest}, the detector behind Kinesis Data Analytics and OpenSearch
- * anomaly detection), one forest per key, fed the same events with the same features as the model
- * reads (its shingle as long as the model's window), with the library's own normalization and
- * thresholding. Writes one line per scored event, like the job's scores:
+ * anomaly detection), one forest per key, fed the same events and the columns the model reads from
+ * each event as the parser encodes them (its shingle as long as the model's window), with the
+ * library's own normalization and thresholding. Not what the window stage adds: relative columns
+ * reach it as their raw values, derived columns (time since the previous event, hour of day) as 0. Writes one line per scored event, like the job's scores:
  * {@code {"key", "event_time", "score", "alert"}}.
  *
  * <pre>
@@ -82,7 +83,7 @@ public final class RcfPeer {
                         .transformMethod(TransformMethod.NORMALIZE).randomSeed(SEED).build());
                 double[] point = new double[columns];
                 for (int c = 0; c < columns; c++) {
-                    // A derived column (time since the key's previous event) has no value at a key's first event.
+                    // A derived column is filled by the window stage, which RCF does not run: 0 throughout.
                     point[c] = Float.isNaN(event.columns()[c]) ? 0.0 : event.columns()[c];
                 }
                 AnomalyDescriptor result = forest.process(point, event.timestamp());

@@ -247,7 +247,7 @@ public final class TransactionSimulator extends StreamSimulator {
                     }
                 }
                 case RAPID_BURST -> {
-                    // card testing: one merchant the account never uses, hit again and again online
+                    // card testing: one merchant of a category the account uses, hit again and again online
                     burstLeft = Distributions.between(anomalies, 6, 12);
                     burstCategory = Distributions.weighted(anomalies, categoryWeights);
                     burstMerchant = merchantId(burstCategory, anomalies.nextInt(MERCHANTS_PER_CATEGORY));
