@@ -164,8 +164,14 @@ final class Judge {
         return tail == null || Spot.fillingDrift(state) || ownWeight(state) < 1;
     }
 
-    /** The initial scores set the tail; it then replaces the calibration over the next warm-up scores. */
+    /**
+     * The initial scores set the tail; it then replaces the calibration over the next warm-up
+     * scores. Counted from the initial scores the key's tail was set with, not the parameter's
+     * current value: a larger {@code pot-init-scores} applies to keys created afterwards and does not
+     * send a key with a tail back into warm-up.
+     */
     private double ownWeight(PotState state) {
-        return Math.min(1.0, (double) (state.count - settings.potInitScores()) / settings.warmup());
+        long initial = state.init != null ? state.init.length : state.initCount;
+        return Math.min(1.0, (double) (state.count - initial) / settings.warmup());
     }
 }

@@ -18,6 +18,11 @@ public class PotState {
     public double initialThreshold = Double.NaN;
     /** The initial values, collected until there are {@code pot-init-scores}; then null. */
     public float[] init;
+    /**
+     * How many initial values are in; once t is set, how many set it (the key's own
+     * {@code pot-init-scores}, which a later change of the parameter does not change). 0 in state
+     * written before it was kept.
+     */
     public int initCount;
     /** The most recent excesses over t, a ring buffer. */
     public float[] peaks;

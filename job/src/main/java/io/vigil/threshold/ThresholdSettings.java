@@ -50,6 +50,8 @@ public record ThresholdSettings(
     public static final double DEFAULT_K = 3.5;
     public static final double DEFAULT_ALPHA = 0.01;
     public static final int DEFAULT_WARMUP = 50;
+    /** The most floats one of pot's per-key buffers may hold. */
+    public static final int MAX_POT_BUFFER = 100_000;
     public static final int DEFAULT_TOP_FEATURES = 3;
     public static final double DEFAULT_QUANTILE = 0.999;
     public static final long DEFAULT_QUANTILE_HORIZON = 100_000;
@@ -150,6 +152,18 @@ public record ThresholdSettings(
         if (potDriftWindow < 0) {
             throw new IllegalArgumentException("threshold.pot-drift-window = " + potDriftWindow + ": must be >= 0 (0: off)");
         }
+        // Each is a float array in every key's state, written at every score: a typo of a few zeros
+        // (or a control command, which is replayed after every restore) would take the TaskManagers' memory.
+        requireBuffer("pot-init-scores", potInitScores);
+        requireBuffer("pot-max-peaks", potMaxPeaks);
+        requireBuffer("pot-drift-window", potDriftWindow);
         return this;
+    }
+
+    private static void requireBuffer(String parameter, int size) {
+        if (size > MAX_POT_BUFFER) {
+            throw new IllegalArgumentException("threshold." + parameter + " = " + size + ": must be <= " + MAX_POT_BUFFER
+                    + " (a buffer of that many floats in every key's state)");
+        }
     }
 }

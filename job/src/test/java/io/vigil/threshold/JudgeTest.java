@@ -29,6 +29,20 @@ class JudgeTest {
     }
 
     @Test
+    void aLargerPotInitScoresAppliesToNewKeysAndLeavesAKeyWithATailAsItWas() {
+        ThresholdSettings before = ThresholdSettings.defaults().withPot(1e-4, 0.98, 1_000, 1_000, 0);
+        PotState state = Spot.create(before);
+        DoubleSupplier normal = ThresholdEvidenceTest.logNormal(23);
+        Judge judge = new Judge(before, CALIBRATION);
+        for (int i = 0; i < 5_000; i++) {
+            judge.judgePot(state, normal.getAsDouble());
+        }
+        Judge after = new Judge(ThresholdSettings.defaults().withPot(1e-4, 0.98, 20_000, 1_000, 0), CALIBRATION);
+        assertEquals(judge.potThreshold(state), after.potThreshold(state), 1e-12, "the key's own tail, not the calibration's");
+        assertTrue(!after.potForming(state), "not sent back into warm-up, where every score is learned");
+    }
+
+    @Test
     void aKeyThatStaysAnomalousKeepsAlertingWithPot() {
         ThresholdSettings settings = ThresholdSettings.defaults().withPot(1e-4, 0.98, 1_000, 1_000, 0);
         Judge judge = new Judge(settings, CALIBRATION);

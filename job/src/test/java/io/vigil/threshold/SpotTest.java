@@ -32,6 +32,26 @@ class SpotTest {
     }
 
     @Test
+    void equalPeaksGetTheSameTailWhateverTheRoundingOfTheirVariance() {
+        // Peaks that are all 0.1 in float leave a sum of squares a few ulps off n·m², of either sign.
+        Spot.Tail[] tails = new Spot.Tail[2];
+        for (int run = 0; run < 2; run++) {
+            PotState state = Spot.create(SETTINGS);
+            state.initialThreshold = 1.0;
+            for (int i = 0; i < 50; i++) {
+                state.peaks[i] = 0.1f;
+            }
+            state.peaksFilled = 50;
+            state.peakCount = 50;
+            state.count = 10_000;
+            state.peakSum = 50.0 * 0.1f;
+            state.peakSquares = 50.0 * 0.1f * 0.1f * (run == 0 ? 1 + 1e-13 : 1 - 1e-13);
+            tails[run] = Spot.tail(state);
+        }
+        assertEquals(tails[0].threshold(1e-4), tails[1].threshold(1e-4), 1e-9);
+    }
+
+    @Test
     void thresholdFollowsTheSpotFormulaAndItsExponentialLimit() {
         // z_q = t + σ/γ·((q·n/N_t)^(−γ) − 1)
         Spot.Tail tail = new Spot.Tail(2.0, 0.2, 1.5, 10_000, 200);

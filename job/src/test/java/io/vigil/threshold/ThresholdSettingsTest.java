@@ -8,6 +8,16 @@ import org.junit.jupiter.api.Test;
 class ThresholdSettingsTest {
 
     @Test
+    void potBuffersAreBoundedSoThatNoKeysStateCanTakeTheTaskManagersMemory() {
+        assertMessage("threshold.pot-max-peaks = 1000000000: must be <= 100000 (a buffer of that many floats in every key's state)",
+                ThresholdSettings.defaults().withPot(1e-4, 0.98, 1_000, 1_000_000_000, 0));
+        assertMessage("threshold.pot-init-scores = 200000: must be <= 100000 (a buffer of that many floats in every key's state)",
+                ThresholdSettings.defaults().withPot(1e-4, 0.98, 200_000, 1_000, 0));
+        assertMessage("threshold.pot-drift-window = 100001: must be <= 100000 (a buffer of that many floats in every key's state)",
+                ThresholdSettings.defaults().withPot(1e-4, 0.98, 1_000, 1_000, 100_001));
+    }
+
+    @Test
     void defaultsAreValid() {
         ThresholdSettings defaults = ThresholdSettings.defaults();
         assertEquals(new ThresholdSettings(3.5, 0.01, 50, 3), defaults.validate());
